@@ -1,0 +1,109 @@
+/* Scenario files (schema v1): loading, --set overrides and validation.
+ * Everything is checked here, before anything connects; every user error
+ * names FILE:LINE:COLUMN and what was expected. */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim_err.h"
+#include "template.h"
+#include "verdict.h"
+
+/* Where a value came from in the file, for errors found after loading
+ * (e.g. an assertion path checked against the report). 1-based. */
+struct sim_pos {
+	unsigned line, col;
+};
+
+struct sim_telemetry_cfg {
+	bool enabled;               /* the group has a telemetry: mapping */
+	uint64_t every_ns;          /* > 0 */
+	uint64_t jitter_ns;         /* <= every_ns */
+	int qos;                    /* 0..2 */
+	struct sim_tmpl *topic;     /* default "devices/{id}/telemetry" */
+	uint32_t size;              /* payload bytes, >= the header size (SIM_TELEMETRY_MIN_SIZE) */
+};
+
+/* The smallest telemetry payload: the header fleetsim puts in every message. */
+#define SIM_TELEMETRY_MIN_SIZE 32
+
+struct sim_group {
+	char *name;
+	uint32_t count;             /* >= 1 */
+	struct sim_tmpl *id;        /* default "{group}-{n}"; may use {n} {group} */
+	int mqtt_version;           /* SIM_MQTT_V311 (4) or SIM_MQTT_V5 (5); "3.1.1" | "5" */
+	uint64_t keepalive_ns;      /* default 60s, whole seconds, <= 65535s */
+	bool clean_session;         /* default true */
+	uint64_t ramp_ns;           /* connect.ramp, default 0 */
+	uint32_t connect_max_inflight; /* connect.max_inflight, default 64, >= 1 */
+	struct sim_telemetry_cfg telemetry;
+	struct sim_pos pos;         /* of the "group:" value */
+};
+
+struct sim_tls_cfg {
+	char *ca, *cert, *key;      /* paths as resolved (relative to the scenario file's folder), or NULL */
+	bool verify;                /* default true */
+};
+
+struct sim_target {
+	bool given;                 /* target: present, or --broker */
+	char *url;                  /* as written */
+	bool tls;                   /* mqtts:// */
+	char *host;
+	uint16_t port;              /* default 1883, or 8883 for mqtts */
+	struct sim_tls_cfg tls_cfg;
+	struct sim_tmpl *username;  /* may use {id} {n} {group}; NULL if absent */
+	struct sim_tmpl *password;  /* likewise */
+};
+
+struct sim_scenario_assert {
+	struct rpt_assertion a;
+	struct sim_pos pos;
+};
+
+struct sim_scenario {
+	char *file;                 /* path as given */
+	char *text;                 /* the file's full text, for the report */
+	char *name;
+	uint64_t seed;              /* default 1 */
+	uint64_t duration_ns;       /* > 0 */
+	uint64_t drain_ns;          /* default 5s */
+	struct sim_target target;
+	struct sim_group *groups;
+	size_t ngroups;
+	struct sim_scenario_assert *asserts;
+	size_t nasserts;
+	char *report_dir;           /* default "fleetsim-report" */
+};
+
+/* Overrides from the command line, applied before validation. */
+struct sim_overrides {
+	const char *broker_url;     /* --broker, or NULL */
+	const char *report_dir;     /* --report-dir, or NULL */
+	bool has_seed;
+	uint64_t seed;              /* --seed */
+	const char *const *sets;    /* --set PATH=VALUE, in order */
+	size_t nsets;
+};
+
+/* Loads and validates path. ov may be NULL. On failure returns
+ * SIM_ERR_SCENARIO (bad input: d->msg is "FILE:LINE:COLUMN: ..."),
+ * SIM_ERR_IO (cannot read the file) or SIM_ERR_NOMEM; sc is then safe to
+ * fini. On success the caller owns sc's contents: sim_scenario_fini. */
+enum sim_err sim_scenario_load(const char *path, const struct sim_overrides *ov,
+    struct sim_scenario *sc, struct sim_diag *d);
+
+/* The same from a string (tests, fuzzing); file names the source in
+ * messages and anchors relative paths. */
+enum sim_err sim_scenario_load_string(const char *text, size_t len, const char *file,
+    const struct sim_overrides *ov, struct sim_scenario *sc, struct sim_diag *d);
+
+void sim_scenario_fini(struct sim_scenario *sc);
+
+/* Total devices over all groups. */
+uint64_t sim_scenario_devices(const struct sim_scenario *sc);
+
+#endif
