@@ -762,12 +762,7 @@ check_topic(struct loader *l, struct sim_group *g, int gid, int idid, int topici
 		    "'%c' is a wildcard; a topic name cannot contain '+' or '#'", src[off]);
 	if (src[0] == '$')
 		return fail(l, topicid, "topics starting with '$' are reserved for the broker");
-	if ((uses & SIM_TMPL_GROUP) || ((uses & SIM_TMPL_ID) &&
-	    (sim_tmpl_uses(g->id) & SIM_TMPL_GROUP))) {
-		if ((off = find_any(g->name, "/+#")) >= 0)
-			return fail_at(l, gid, (size_t)off,
-			    "the topic uses the group name, so it cannot contain '/', '+' or '#'");
-	}
+	/* Group names are checked to be one path segment where they are read. */
 	if ((uses & SIM_TMPL_ID) && (off = find_any(sim_tmpl_source(g->id), "/+#")) >= 0)
 		return fail_at(l, idid, (size_t)off,
 		    "the topic uses the id, so it cannot contain '/', '+' or '#'");

@@ -555,7 +555,11 @@ test_templates(void)
 	    "t.yaml:6:10: the topic uses the id, so it cannot contain '/', '+' or '#'");
 	expect_msg("name: x\nduration: 1s\nfleet:\n  - group: a/b\n    count: 1\n"
 	    "    telemetry: { every: 1s }\n",
-	    "t.yaml:4:13: the topic uses the group name, so it cannot contain '/', '+' or '#'");
+	    "t.yaml:4:12: expected a group name of letters, digits, '_' and '-' (it becomes "
+	    "part of report paths), got 'a/b'");
+	expect_msg("name: x\nduration: 1s\nfleet:\n  - group: a.b\n    count: 1\n",
+	    "t.yaml:4:12: expected a group name of letters, digits, '_' and '-' (it becomes "
+	    "part of report paths), got 'a.b'");
 	expect_msg("name: x\nduration: 1s\ntarget: { url: mqtt://h, username: 'u-{x}' }\n"
 	    "fleet: [ { group: g, count: 1 } ]\n",
 	    "t.yaml:3:39: unknown variable {x}; expected {id}, {n}, {n:0W} or {group}");

@@ -1,0 +1,59 @@
+/* The fleet: every simulated device of a run, as plain structs with one
+ * timer each on the shared event_base. The fleet spreads connects over each
+ * group's ramp, passes them through one connect gate (at most
+ * connect.max_inflight attempts open at once, since a broker's listen
+ * backlog overflows into second-long SYN retries), reconnects with backoff,
+ * and publishes telemetry on schedule. */
+#ifndef SIM_FLEET_H
+#define SIM_FLEET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "scenario.h"
+#include "sim_err.h"
+#include "telemetry.h"
+#include "transport.h"
+
+struct event_base;
+struct sim_fleet;
+
+struct sim_fleet_opts {
+	uint32_t run_id;
+	uint64_t seed;
+	uint64_t start_ns;          /* ramps are measured from here */
+	uint64_t send_start_ns;     /* telemetry runs in [send_start_ns, send_end_ns) */
+	uint64_t send_end_ns;
+};
+
+struct sim_fleet_stats {
+	uint64_t planned;
+	uint64_t connected_now;
+	uint64_t connected_ever;    /* devices with at least one accepted CONNACK */
+	uint64_t connect_failures;  /* attempts that ended before an accepted CONNACK */
+	uint64_t disconnects;       /* connections lost that we did not close */
+	uint64_t reconnects;        /* accepted CONNACKs after a device's first */
+	uint64_t all_connected_ns;  /* when the last device first connected, from start_ns; 0 if never */
+	uint64_t resent;            /* QoS 1/2 messages resent after reconnects */
+	uint64_t decode_errors;     /* malformed packets received by devices */
+	const struct rpt_hist *connect; /* first connects: scheduled time to CONNACK, ns */
+	const char *last_error;     /* the latest connect failure's cause, "" if none */
+};
+
+/* Borrows base, tp, sc and chk, which must outlive the fleet. The caller
+ * owns *out: sim_fleet_free. Nothing connects before sim_fleet_start. */
+enum sim_err sim_fleet_new(struct event_base *base, struct sim_transport *tp,
+    const struct sim_scenario *sc, struct sim_tm_checker *chk, const struct sim_fleet_opts *o,
+    struct sim_fleet **out);
+void sim_fleet_free(struct sim_fleet *f);
+
+void sim_fleet_start(struct sim_fleet *f);
+/* Ends telemetry now (a signal): no sends are scheduled after this. */
+void sim_fleet_stop_sending(struct sim_fleet *f);
+/* Disconnects every device gracefully; no reconnects after this. */
+void sim_fleet_disconnect_all(struct sim_fleet *f);
+/* The stats; valid until the next call into the fleet. */
+void sim_fleet_stats(struct sim_fleet *f, struct sim_fleet_stats *out);
+
+#endif

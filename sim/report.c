@@ -1,0 +1,327 @@
+#include "report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim_clock.h"
+#include "verdict.h"
+
+/* Stable field order matters to people diffing reports, so every object is
+ * built in the order the README documents. */
+
+static struct rpt_json *
+latency_summary(const struct rpt_hist *h)
+{
+	struct rpt_json *j;
+
+	if (h != NULL)
+		return rpt_hist_summary(h, (double)SIM_NS_PER_MS);
+	/* The skeleton: the same keys, all zero. */
+	j = rpt_json_object();
+	if (j == NULL)
+		return NULL;
+	static const char *const keys[] = { "count", "min", "mean", "p50", "p90", "p99", "p999", "max" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		rpt_json_set_num(j, keys[i], 0);
+	return j;
+}
+
+static struct rpt_json *
+group_json(const struct sim_report_in *in, const struct sim_group *g, uint32_t first)
+{
+	struct rpt_json *o = rpt_json_object();
+	struct sim_tm_counts c;
+
+	if (o == NULL)
+		return NULL;
+	memset(&c, 0, sizeof(c));
+	if (in->chk != NULL)
+		sim_tm_range_counts(in->chk, first, g->count, &c);
+	rpt_json_set_num(o, "devices", g->count);
+	rpt_json_set_num(o, "qos", g->telemetry.qos);
+	rpt_json_set_num(o, "sent", (double)c.sent);
+	rpt_json_set_num(o, "received", (double)c.received);
+	rpt_json_set_num(o, "lost", (double)(c.sent - c.received));
+	rpt_json_set_num(o, "duplicates", (double)c.duplicates);
+	return o;
+}
+
+static struct rpt_json *
+telemetry_json(const struct sim_report_in *in)
+{
+	struct rpt_json *t = rpt_json_object(), *bg;
+	struct sim_tm_counts c;
+	uint32_t first = 0;
+
+	if (t == NULL)
+		return NULL;
+	memset(&c, 0, sizeof(c));
+	if (in->chk != NULL)
+		sim_tm_counts(in->chk, &c);
+	rpt_json_set_num(t, "sent", (double)c.sent);
+	rpt_json_set_num(t, "received", (double)c.received);
+	rpt_json_set_num(t, "lost", (double)(c.sent - c.received));
+	rpt_json_set_num(t, "duplicates", (double)c.duplicates);
+	rpt_json_set_num(t, "out_of_order", (double)c.out_of_order);
+	rpt_json_set_num(t, "dropped", (double)c.dropped);
+	rpt_json_set_num(t, "foreign", (double)c.foreign);
+	rpt_json_set_num(t, "malformed", (double)c.malformed);
+	rpt_json_set_num(t, "throughput_per_s",
+	    in->send_s > 0 ? round((double)c.received / in->send_s) : 0);
+	rpt_json_set(t, "latency_ms", latency_summary(in->chk ? sim_tm_latency(in->chk) : NULL));
+	bg = rpt_json_object();
+	for (size_t i = 0; bg != NULL && i < in->sc->ngroups; i++) {
+		rpt_json_set(bg, in->sc->groups[i].name, group_json(in, &in->sc->groups[i], first));
+		first += in->sc->groups[i].count;
+	}
+	rpt_json_set(t, "by_group", bg);
+	if (in->chk != NULL)
+		rpt_json_set(t, "latency_histogram", rpt_hist_to_json(sim_tm_latency(in->chk)));
+	return t;
+}
+
+static struct rpt_json *
+devices_json(const struct sim_report_in *in)
+{
+	struct rpt_json *d = rpt_json_object(), *cm;
+	const struct sim_fleet_stats *s = in->fleet;
+	struct sim_fleet_stats zero;
+
+	if (d == NULL)
+		return NULL;
+	if (s == NULL) {
+		memset(&zero, 0, sizeof(zero));
+		zero.planned = sim_scenario_devices(in->sc);
+		s = &zero;
+	}
+	rpt_json_set_num(d, "planned", (double)s->planned);
+	rpt_json_set_num(d, "connected", (double)s->connected_ever);
+	rpt_json_set_num(d, "connect_failures", (double)s->connect_failures);
+	rpt_json_set_num(d, "disconnects", (double)s->disconnects);
+	rpt_json_set_num(d, "reconnects", (double)s->reconnects);
+	cm = rpt_json_object();
+	if (cm != NULL) {
+		const struct rpt_hist *h = s->connect;
+
+		rpt_json_set_num(cm, "p50", h ? (double)rpt_hist_percentile(h, 50) / SIM_NS_PER_MS : 0);
+		rpt_json_set_num(cm, "p99", h ? (double)rpt_hist_percentile(h, 99) / SIM_NS_PER_MS : 0);
+		rpt_json_set_num(cm, "max", h ? (double)rpt_hist_max(h) / SIM_NS_PER_MS : 0);
+	}
+	rpt_json_set(d, "connect_ms", cm);
+	/* Never all connected is null, not 0: 0 would read as "instantly". */
+	if (s->all_connected_ns != 0 || in->fleet == NULL)
+		rpt_json_set_num(d, "all_connected_after_s", (double)s->all_connected_ns / SIM_NS_PER_S);
+	else
+		rpt_json_set(d, "all_connected_after_s", rpt_json_null());
+	rpt_json_set_num(d, "resent", (double)s->resent);
+	rpt_json_set_num(d, "decode_errors", (double)s->decode_errors);
+	if (s->last_error != NULL && s->last_error[0] != '\0')
+		rpt_json_set_str(d, "last_error", s->last_error);
+	return d;
+}
+
+struct rpt_json *
+sim_report_build(const struct sim_report_in *in)
+{
+	struct rpt_json *r = rpt_json_object(), *sc, *pat, *b;
+	char when[32];
+	struct tm tm;
+
+	if (r == NULL)
+		return NULL;
+	rpt_json_set_num(r, "schema_version", 1);
+	rpt_json_set_str(r, "fleetsim_version", FLEETSIM_VERSION);
+	sc = rpt_json_object();
+	if (sc != NULL) {
+		rpt_json_set_str(sc, "name", in->sc->name);
+		rpt_json_set_str(sc, "file", in->sc->file ? in->sc->file : "");
+		rpt_json_set_num(sc, "seed", (double)in->sc->seed);
+		rpt_json_set_num(sc, "duration_s", (double)in->sc->duration_ns / SIM_NS_PER_S);
+		rpt_json_set_num(sc, "drain_s", (double)in->sc->drain_ns / SIM_NS_PER_S);
+	}
+	rpt_json_set(r, "scenario", sc);
+	gmtime_r(&in->started_at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rpt_json_set_str(r, "started_at", when);
+	rpt_json_set_num(r, "duration_s", round(in->duration_s * 1000) / 1000);
+	rpt_json_set_bool(r, "partial", in->partial);
+	rpt_json_set_str(r, "verdict", "fail");
+	b = rpt_json_object();
+	if (b != NULL) {
+		rpt_json_set_str(b, "url", in->broker_url ? in->broker_url : "");
+		rpt_json_set_bool(b, "embedded", in->embedded_broker);
+		rpt_json_set_num(b, "consumer_reconnects", (double)in->consumer_reconnects);
+	}
+	rpt_json_set(r, "broker", b);
+	rpt_json_set(r, "devices", devices_json(in));
+	pat = rpt_json_object();
+	if (pat != NULL)
+		rpt_json_set(pat, "telemetry", telemetry_json(in));
+	rpt_json_set(r, "patterns", pat);
+	return r;
+}
+
+static void
+add_check(struct rpt_json *arr, const char *name, bool pass, const char *detail, bool *all)
+{
+	struct rpt_json *c = rpt_json_object();
+
+	if (!pass)
+		*all = false;
+	if (c == NULL)
+		return;
+	rpt_json_set_str(c, "name", name);
+	rpt_json_set_bool(c, "pass", pass);
+	rpt_json_set_str(c, "detail", detail);
+	rpt_json_push(arr, c);
+}
+
+static double
+num(const struct rpt_json *r, const char *path)
+{
+	return rpt_json_num(rpt_json_path(r, path));
+}
+
+enum sim_err
+sim_report_judge(struct rpt_json *r, const struct sim_scenario *sc, bool *pass)
+{
+	struct rpt_json *checks = rpt_json_array(), *asserts = rpt_json_array();
+	bool all = true;
+	double lost_reliable = 0, dup_exact = 0;
+	bool any_reliable = false, any_exact = false;
+	char detail[256];
+
+	if (checks == NULL || asserts == NULL) {
+		rpt_json_free(checks);
+		rpt_json_free(asserts);
+		return SIM_ERR_NOMEM;
+	}
+	/* MQTT promises QoS 1 and 2 delivery and QoS 2 exactly once; those are
+	 * the invariants every run checks. QoS 0 loss is reported, and an
+	 * assertion may bound it. */
+	for (size_t i = 0; i < sc->ngroups; i++) {
+		const struct sim_group *g = &sc->groups[i];
+		char path[512];
+
+		if (!g->telemetry.enabled || g->telemetry.qos == 0)
+			continue;
+		snprintf(path, sizeof(path), "patterns.telemetry.by_group.%s.lost", g->name);
+		any_reliable = true;
+		lost_reliable += num(r, path);
+		if (g->telemetry.qos == 2) {
+			snprintf(path, sizeof(path), "patterns.telemetry.by_group.%s.duplicates", g->name);
+			any_exact = true;
+			dup_exact += num(r, path);
+		}
+	}
+	if (any_reliable) {
+		snprintf(detail, sizeof(detail), "expected 0 QoS 1/2 messages lost, got %.0f", lost_reliable);
+		add_check(checks, "telemetry.no_loss_qos1_qos2", lost_reliable == 0, detail, &all);
+	}
+	if (any_exact) {
+		snprintf(detail, sizeof(detail), "expected 0 QoS 2 duplicates, got %.0f", dup_exact);
+		add_check(checks, "telemetry.exactly_once_qos2", dup_exact == 0, detail, &all);
+	}
+	snprintf(detail, sizeof(detail), "expected 0 malformed telemetry payloads, got %.0f",
+	    num(r, "patterns.telemetry.malformed"));
+	add_check(checks, "telemetry.integrity", num(r, "patterns.telemetry.malformed") == 0, detail, &all);
+	snprintf(detail, sizeof(detail), "expected 0 malformed MQTT packets, got %.0f",
+	    num(r, "devices.decode_errors"));
+	add_check(checks, "mqtt.no_decode_errors", num(r, "devices.decode_errors") == 0, detail, &all);
+
+	for (size_t i = 0; i < sc->nasserts; i++) {
+		const struct rpt_assertion *a = &sc->asserts[i].a;
+		struct rpt_json *o = rpt_json_object();
+		double actual = NAN;
+		bool ok = false;
+
+		if (rpt_assert_eval(r, a, &actual, &ok) != RPT_OK)
+			ok = false;
+		if (!ok)
+			all = false;
+		if (o == NULL)
+			continue;
+		rpt_json_set_str(o, "expr", a->expr);
+		rpt_json_set_num(o, "actual", actual);
+		rpt_json_set_bool(o, "pass", ok);
+		rpt_json_push(asserts, o);
+	}
+	rpt_json_set(r, "checks", checks);
+	rpt_json_set(r, "assertions", asserts);
+	rpt_json_set_str(r, "verdict", all ? "pass" : "fail");
+	*pass = all;
+	return SIM_OK;
+}
+
+enum sim_err
+sim_report_check_paths(const struct sim_scenario *sc, struct sim_diag *d)
+{
+	struct sim_report_in in = { .sc = sc };
+	struct rpt_json *r;
+	enum sim_err rv = SIM_OK;
+
+	if (sc->nasserts == 0)
+		return SIM_OK;
+	r = sim_report_build(&in);
+	if (r == NULL)
+		return SIM_ERR_NOMEM;
+	for (size_t i = 0; i < sc->nasserts; i++) {
+		const struct sim_scenario_assert *a = &sc->asserts[i];
+		const struct rpt_json *v = rpt_json_path(r, a->a.path);
+
+		if (v == NULL || (rpt_json_type(v) != RPT_JSON_NUMBER && rpt_json_type(v) != RPT_JSON_BOOL)) {
+			sim_diag_set(d, "%s:%u:%u: %s '%s' in assertion; expected a path to a number in "
+			    "report.json, such as patterns.telemetry.lost or "
+			    "patterns.telemetry.latency_ms.p99 (see the README's report section)",
+			    sc->file, a->pos.line, a->pos.col,
+			    v == NULL ? "unknown path" : "not a number:", a->a.path);
+			rv = SIM_ERR_SCENARIO;
+			break;
+		}
+	}
+	rpt_json_free(r);
+	return rv;
+}
+
+void
+sim_report_print(FILE *f, const struct rpt_json *r, const char *path)
+{
+	const struct rpt_json *arr;
+
+	fprintf(f, "\nfleetsim %s: scenario '%s'%s: %s\n", FLEETSIM_VERSION,
+	    rpt_json_str(rpt_json_path(r, "scenario.name")),
+	    rpt_json_truthy(rpt_json_path(r, "partial")) ? " (partial: interrupted)" : "",
+	    strcmp(rpt_json_str(rpt_json_path(r, "verdict")), "pass") == 0 ? "PASS" : "FAIL");
+	fprintf(f, "  devices    planned %.0f, connected %.0f, connect failures %.0f, disconnects %.0f, "
+	    "reconnects %.0f\n", num(r, "devices.planned"), num(r, "devices.connected"),
+	    num(r, "devices.connect_failures"), num(r, "devices.disconnects"),
+	    num(r, "devices.reconnects"));
+	fprintf(f, "  connect    p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+	    num(r, "devices.connect_ms.p50"), num(r, "devices.connect_ms.p99"),
+	    num(r, "devices.connect_ms.max"));
+	fprintf(f, "  telemetry  sent %.0f, received %.0f, lost %.0f, duplicates %.0f, out of order %.0f\n",
+	    num(r, "patterns.telemetry.sent"), num(r, "patterns.telemetry.received"),
+	    num(r, "patterns.telemetry.lost"), num(r, "patterns.telemetry.duplicates"),
+	    num(r, "patterns.telemetry.out_of_order"));
+	fprintf(f, "  latency    p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms\n",
+	    num(r, "patterns.telemetry.latency_ms.p50"), num(r, "patterns.telemetry.latency_ms.p90"),
+	    num(r, "patterns.telemetry.latency_ms.p99"), num(r, "patterns.telemetry.latency_ms.p999"),
+	    num(r, "patterns.telemetry.latency_ms.max"));
+	arr = rpt_json_get(r, "checks");
+	for (size_t i = 0; i < rpt_json_len(arr); i++) {
+		const struct rpt_json *c = rpt_json_at(arr, i);
+
+		fprintf(f, "  %s  check %s (%s)\n", rpt_json_truthy(rpt_json_get(c, "pass")) ? "ok  " : "FAIL",
+		    rpt_json_str(rpt_json_get(c, "name")), rpt_json_str(rpt_json_get(c, "detail")));
+	}
+	arr = rpt_json_get(r, "assertions");
+	for (size_t i = 0; i < rpt_json_len(arr); i++) {
+		const struct rpt_json *a = rpt_json_at(arr, i);
+
+		fprintf(f, "  %s  assert %s (actual %g)\n", rpt_json_truthy(rpt_json_get(a, "pass")) ? "ok  " : "FAIL",
+		    rpt_json_str(rpt_json_get(a, "expr")), rpt_json_num(rpt_json_get(a, "actual")));
+	}
+	if (path != NULL)
+		fprintf(f, "  report     %s\n", path);
+}

@@ -1,0 +1,521 @@
+#include "run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "broker.h"
+#include "consumer.h"
+#include "fleet.h"
+#include "report.h"
+#include "sim_clock.h"
+#include "telemetry.h"
+#include "transport.h"
+
+/* How long the cloud side may take to connect and subscribe before the
+ * broker counts as unreachable. */
+#define CLOUD_READY_NS (10 * SIM_NS_PER_S)
+/* How long the final DISCONNECTs may take. */
+#define CLOSE_NS (3 * SIM_NS_PER_S)
+/* One consumer connection per this many expected messages per second. */
+#define MSGS_PER_CONSUMER 20000.0
+#define MAX_CONSUMERS 8
+/* Descriptors for everything that is not a device connection. */
+#define FD_RESERVE 64
+
+enum phase { PH_CLOUD, PH_RUN, PH_DRAIN, PH_CLOSE, PH_DONE };
+
+struct run {
+	const struct sim_run_opts *o;
+	struct sim_scenario sc;
+	struct event_base *base;
+	struct sim_broker *broker;
+	struct sim_transport *tp;
+	struct sim_tm_checker *chk;
+	struct sim_consumer *cons;
+	struct sim_fleet *fleet;
+	struct event *tick, *sigint, *sigterm;
+	enum phase phase;
+	enum sim_exit infra;        /* set when the run must end with exit 3 */
+	uint32_t run_id;
+	uint64_t t0, deadline, send_start, send_end;
+	uint64_t sent_until, drained_at;   /* when sending stopped, when the drain ended */
+	uint64_t next_progress, last_received;
+	time_t started_at;
+	bool partial, tty;
+	int signals;
+	char **filters;
+	int *qos;
+	size_t nfilters;
+	unsigned nconsumers;
+	char infra_msg[1024];
+};
+
+static void
+progress(struct run *r, uint64_t now)
+{
+	struct sim_fleet_stats fs;
+	struct sim_tm_counts tc;
+	const struct rpt_hist *lat;
+
+	if (!r->tty || r->o->quiet || now < r->next_progress || r->fleet == NULL)
+		return;
+	r->next_progress = now + SIM_NS_PER_S;
+	sim_fleet_stats(r->fleet, &fs);
+	sim_tm_counts(r->chk, &tc);
+	lat = sim_tm_latency(r->chk);
+	fprintf(stderr, "\r\033[K[%6.1fs] connected %llu/%llu  %llu msg/s  p99 %.2f ms  errors %llu",
+	    (double)(now - r->t0) / SIM_NS_PER_S, (unsigned long long)fs.connected_now,
+	    (unsigned long long)fs.planned, (unsigned long long)(tc.received - r->last_received),
+	    (double)rpt_hist_percentile(lat, 99) / SIM_NS_PER_MS,
+	    (unsigned long long)(fs.connect_failures + fs.disconnects + tc.dropped));
+	r->last_received = tc.received;
+}
+
+static void
+start_close(struct run *r, uint64_t now)
+{
+	if (r->phase == PH_RUN || r->phase == PH_DRAIN) {
+		if (r->sent_until == 0)
+			r->sent_until = now < r->send_end ? now : r->send_end;
+		r->drained_at = now;
+	}
+	r->phase = PH_CLOSE;
+	r->deadline = now + CLOSE_NS;
+	if (r->fleet != NULL)
+		sim_fleet_disconnect_all(r->fleet);
+	if (r->cons != NULL)
+		sim_consumer_stop(r->cons);
+}
+
+static void
+start_drain(struct run *r, uint64_t now)
+{
+	r->phase = PH_DRAIN;
+	r->deadline = now + r->sc.drain_ns;
+	r->sent_until = now < r->send_end ? now : r->send_end;
+	sim_fleet_stop_sending(r->fleet);
+}
+
+static enum sim_err
+start_fleet(struct run *r, uint64_t now)
+{
+	struct sim_fleet_opts fo;
+	uint64_t ramp = 0;
+	enum sim_err rv;
+
+	for (size_t i = 0; i < r->sc.ngroups; i++)
+		if (r->sc.groups[i].ramp_ns > ramp)
+			ramp = r->sc.groups[i].ramp_ns;
+	r->send_start = now + ramp;
+	r->send_end = r->send_start + r->sc.duration_ns;
+	fo = (struct sim_fleet_opts){
+		.run_id = r->run_id,
+		.seed = r->sc.seed,
+		.start_ns = now,
+		.send_start_ns = r->send_start,
+		.send_end_ns = r->send_end,
+	};
+	rv = sim_fleet_new(r->base, r->tp, &r->sc, r->chk, &fo, &r->fleet);
+	if (rv != SIM_OK)
+		return rv;
+	r->phase = PH_RUN;
+	sim_fleet_start(r->fleet);
+	return SIM_OK;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	uint64_t now = sim_now_ns();
+	struct sim_fleet_stats fs;
+
+	switch (r->phase) {
+	case PH_CLOUD:
+		if (sim_consumer_ready(r->cons)) {
+			if (start_fleet(r, now) != SIM_OK) {
+				r->infra = SIM_EXIT_INFRA;
+				snprintf(r->infra_msg, sizeof(r->infra_msg), "out of memory creating the fleet");
+				start_close(r, now);
+			}
+		} else if (now >= r->deadline) {
+			const char *why = sim_consumer_last_error(r->cons);
+
+			r->infra = SIM_EXIT_INFRA;
+			snprintf(r->infra_msg, sizeof(r->infra_msg),
+			    "cannot reach the broker at %s within %llus: %s", r->sc.target.url,
+			    (unsigned long long)(CLOUD_READY_NS / SIM_NS_PER_S),
+			    why[0] ? why : "no answer");
+			start_close(r, now);
+		}
+		break;
+	case PH_RUN:
+		if (now >= r->send_end)
+			start_drain(r, now);
+		break;
+	case PH_DRAIN:
+		/* Once every message is in, waiting longer proves nothing. */
+		if (now >= r->deadline || sim_tm_all_received(r->chk))
+			start_close(r, now);
+		break;
+	case PH_CLOSE:
+		if (r->fleet != NULL)
+			sim_fleet_stats(r->fleet, &fs);
+		if (now >= r->deadline || ((r->fleet == NULL || fs.connected_now == 0) &&
+		    (r->cons == NULL || sim_consumer_connected(r->cons) == 0))) {
+			r->phase = PH_DONE;
+			event_base_loopbreak(r->base);
+		}
+		break;
+	case PH_DONE:
+		break;
+	}
+	progress(r, now);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+	uint64_t now = sim_now_ns();
+
+	/* The first signal ends the run early but still drains and reports;
+	 * a second one skips the drain. */
+	r->signals++;
+	r->partial = true;
+	if (r->phase == PH_CLOUD || r->phase == PH_CLOSE || r->phase == PH_DONE) {
+		if (r->phase == PH_CLOUD)
+			start_close(r, now);
+		return;
+	}
+	if (r->signals == 1 && r->phase == PH_RUN)
+		start_drain(r, now);
+	else
+		start_close(r, now);
+}
+
+/* Raises the soft descriptor limit to the hard one; the fleet needs one
+ * descriptor per device, and so does an embedded broker. */
+static enum sim_err
+check_fds(uint64_t need, struct sim_diag *d)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return SIM_OK;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur) {
+		sim_diag_set(d, "the fleet needs %llu file descriptors but the limit is %llu "
+		    "(hard limit %llu); raise it (ulimit -n, or LimitNOFILE= under systemd) or "
+		    "run fewer devices per process", (unsigned long long)need,
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+		return SIM_ERR_INFRA;
+	}
+	return SIM_OK;
+}
+
+/* The telemetry topic filters, one per distinct filter, at the highest QoS
+ * any group publishes it with. */
+static enum sim_err
+collect_filters(struct run *r)
+{
+	r->filters = calloc(r->sc.ngroups, sizeof(*r->filters));
+	r->qos = calloc(r->sc.ngroups, sizeof(*r->qos));
+	if (r->filters == NULL || r->qos == NULL)
+		return SIM_ERR_NOMEM;
+	for (size_t i = 0; i < r->sc.ngroups; i++) {
+		const struct sim_telemetry_cfg *t = &r->sc.groups[i].telemetry;
+		char *f;
+		size_t j;
+
+		if (!t->enabled)
+			continue;
+		f = sim_tmpl_to_filter(t->topic);
+		if (f == NULL)
+			return SIM_ERR_NOMEM;
+		for (j = 0; j < r->nfilters; j++)
+			if (strcmp(r->filters[j], f) == 0)
+				break;
+		if (j < r->nfilters) {
+			free(f);
+			if (t->qos > r->qos[j])
+				r->qos[j] = t->qos;
+			continue;
+		}
+		r->filters[r->nfilters] = f;
+		r->qos[r->nfilters++] = t->qos;
+	}
+	return SIM_OK;
+}
+
+static unsigned
+consumers_needed(const struct sim_scenario *sc, uint32_t *max_payload)
+{
+	double rate = 0;
+	unsigned n;
+
+	*max_payload = SIM_TELEMETRY_MIN_SIZE;
+	for (size_t i = 0; i < sc->ngroups; i++) {
+		const struct sim_telemetry_cfg *t = &sc->groups[i].telemetry;
+
+		if (!t->enabled)
+			continue;
+		rate += (double)sc->groups[i].count * (double)SIM_NS_PER_S / (double)t->every_ns;
+		if (t->size > *max_payload)
+			*max_payload = t->size;
+	}
+	n = (unsigned)ceil(rate / MSGS_PER_CONSUMER);
+	return n < 1 ? 1 : n > MAX_CONSUMERS ? MAX_CONSUMERS : n;
+}
+
+static enum sim_err
+set_embedded_target(struct run *r, struct sim_diag *d)
+{
+	struct sim_broker_opts bo = { 0 };
+	enum sim_err rv;
+
+	/* Lets users (and tests) pick a mosquitto build other than PATH's. */
+	bo.mosquitto = getenv("FLEETSIM_MOSQUITTO");
+	rv = sim_broker_start(&bo, &r->broker, d);
+	if (rv != SIM_OK)
+		return rv;
+	free(r->sc.target.url);
+	free(r->sc.target.host);
+	r->sc.target.url = strdup(sim_broker_url(r->broker));
+	r->sc.target.host = strdup("127.0.0.1");
+	r->sc.target.port = sim_broker_port(r->broker);
+	r->sc.target.tls = false;
+	if (r->sc.target.url == NULL || r->sc.target.host == NULL)
+		return SIM_ERR_NOMEM;
+	return SIM_OK;
+}
+
+static enum sim_err
+mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return SIM_ERR_IO;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return SIM_ERR_IO;
+		*p = '/';
+	}
+	if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+		return SIM_ERR_IO;
+	return SIM_OK;
+}
+
+static enum sim_exit
+write_report(struct run *r)
+{
+	struct sim_fleet_stats fs;
+	struct sim_report_in in;
+	struct rpt_json *rep = NULL;
+	char path[4096];
+	enum sim_exit ex = SIM_EXIT_INFRA;
+	bool pass = false;
+
+	if (r->fleet != NULL)
+		sim_fleet_stats(r->fleet, &fs);
+	if (r->drained_at == 0)
+		r->drained_at = sim_now_ns();
+	in = (struct sim_report_in){
+		.sc = &r->sc,
+		.broker_url = r->sc.target.url,
+		.embedded_broker = r->broker != NULL,
+		.started_at = r->started_at,
+		.duration_s = (double)(r->drained_at - r->t0) / SIM_NS_PER_S,
+		.send_s = r->sent_until > r->send_start ?
+		    (double)(r->sent_until - r->send_start) / SIM_NS_PER_S : 0,
+		.partial = r->partial,
+		.chk = r->chk,
+		.fleet = r->fleet != NULL ? &fs : NULL,
+		.consumer_reconnects = r->cons ? sim_consumer_reconnects(r->cons) : 0,
+	};
+	rep = sim_report_build(&in);
+	if (rep == NULL || sim_report_judge(rep, &r->sc, &pass) != SIM_OK) {
+		fprintf(stderr, "fleetsim: out of memory building the report\n");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/report.json", r->sc.report_dir);
+	if (mkdirs(r->sc.report_dir) != SIM_OK ||
+	    rpt_json_write_file(path, rep, 2) != RPT_OK) {
+		fprintf(stderr, "fleetsim: cannot write %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	if (!r->o->quiet)
+		sim_report_print(stdout, rep, path);
+	ex = pass ? SIM_EXIT_PASS : SIM_EXIT_FAIL;
+out:
+	rpt_json_free(rep);
+	return ex;
+}
+
+static void
+run_fini(struct run *r)
+{
+	sim_fleet_free(r->fleet);
+	sim_consumer_free(r->cons);
+	sim_tm_checker_free(r->chk);
+	sim_transport_free(r->tp);
+	if (r->tick != NULL)
+		event_free(r->tick);
+	if (r->sigint != NULL)
+		event_free(r->sigint);
+	if (r->sigterm != NULL)
+		event_free(r->sigterm);
+	if (r->base != NULL)
+		event_base_free(r->base);
+	sim_broker_free(r->broker);
+	for (size_t i = 0; r->filters != NULL && i < r->nfilters; i++)
+		free(r->filters[i]);
+	free(r->filters);
+	free(r->qos);
+	sim_scenario_fini(&r->sc);
+}
+
+static enum sim_exit
+load(const struct sim_run_opts *o, struct sim_scenario *sc)
+{
+	struct sim_diag d = { "" };
+	enum sim_err rv;
+
+	rv = sim_scenario_load(o->scenario, &o->ov, sc, &d);
+	if (rv == SIM_OK)
+		rv = sim_report_check_paths(sc, &d);
+	if (rv != SIM_OK) {
+		fprintf(stderr, "fleetsim: %s\n", d.msg[0] ? d.msg : sim_err_str(rv));
+		return SIM_EXIT_USAGE;
+	}
+	return SIM_EXIT_PASS;
+}
+
+enum sim_exit
+sim_validate(const struct sim_run_opts *o)
+{
+	struct sim_scenario sc;
+	enum sim_exit ex;
+
+	memset(&sc, 0, sizeof(sc));
+	ex = load(o, &sc);
+	if (ex == SIM_EXIT_PASS && !o->quiet)
+		printf("%s: ok: scenario '%s', %llu devices in %zu group%s, %zu assertion%s\n",
+		    o->scenario, sc.name, (unsigned long long)sim_scenario_devices(&sc), sc.ngroups,
+		    sc.ngroups == 1 ? "" : "s", sc.nasserts, sc.nasserts == 1 ? "" : "s");
+	sim_scenario_fini(&sc);
+	return ex;
+}
+
+enum sim_exit
+sim_run(const struct sim_run_opts *o)
+{
+	struct run r;
+	struct sim_diag d = { "" };
+	struct sim_consumer_opts co;
+	struct event_config *ecfg = NULL;
+	struct timeval tv = { 0, 20000 };
+	uint32_t max_payload;
+	enum sim_exit ex;
+	enum sim_err rv;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	ex = load(o, &r.sc);
+	if (ex != SIM_EXIT_PASS)
+		goto out;
+	ex = SIM_EXIT_INFRA;
+	r.tty = isatty(STDERR_FILENO);
+	signal(SIGPIPE, SIG_IGN);
+	atexit(sim_broker_cleanup_all);
+	if (getrandom(&r.run_id, sizeof(r.run_id), 0) != sizeof(r.run_id))
+		r.run_id = (uint32_t)(sim_now_ns() ^ (uint64_t)getpid());
+	r.nconsumers = consumers_needed(&r.sc, &max_payload);
+	if ((rv = check_fds(sim_scenario_devices(&r.sc) + r.nconsumers + FD_RESERVE, &d)) != SIM_OK)
+		goto fail;
+	if (!r.sc.target.given && (rv = set_embedded_target(&r, &d)) != SIM_OK)
+		goto fail;
+	if ((rv = sim_transport_new(&r.sc.target, &r.tp, &d)) != SIM_OK)
+		goto fail;
+	if ((rv = collect_filters(&r)) != SIM_OK)
+		goto fail;
+	if ((rv = sim_tm_checker_new((uint32_t)sim_scenario_devices(&r.sc), r.run_id, &r.chk)) != SIM_OK)
+		goto fail;
+	co = (struct sim_consumer_opts){
+		.connections = r.nconsumers,
+		.run_id = r.run_id,
+		.seed = r.sc.seed,
+		.max_payload = max_payload,
+		.filters = (const char *const *)r.filters,
+		.qos = r.qos,
+		.nfilters = r.nfilters,
+	};
+	/* Timers must fire on time: a late timer is a late send, and the
+	 * latency it adds is (rightly) reported. */
+	ecfg = event_config_new();
+	if (ecfg == NULL) {
+		rv = SIM_ERR_NOMEM;
+		goto fail;
+	}
+	event_config_set_flag(ecfg, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_PRECISE_TIMER);
+	r.base = event_base_new_with_config(ecfg);
+	event_config_free(ecfg);
+	if (r.base == NULL) {
+		rv = SIM_ERR_NOMEM;
+		goto fail;
+	}
+	if ((rv = sim_consumer_new(r.base, r.tp, &r.sc.target, r.chk, &co, &r.cons)) != SIM_OK)
+		goto fail;
+	r.tick = event_new(r.base, -1, EV_PERSIST, tick_cb, &r);
+	r.sigint = evsignal_new(r.base, SIGINT, signal_cb, &r);
+	r.sigterm = evsignal_new(r.base, SIGTERM, signal_cb, &r);
+	if (r.tick == NULL || r.sigint == NULL || r.sigterm == NULL) {
+		rv = SIM_ERR_NOMEM;
+		goto fail;
+	}
+	evsignal_add(r.sigint, NULL);
+	evsignal_add(r.sigterm, NULL);
+	event_add(r.tick, &tv);
+
+	r.started_at = time(NULL);
+	r.t0 = sim_now_ns();
+	r.deadline = r.t0 + CLOUD_READY_NS;
+	r.phase = PH_CLOUD;
+	sim_consumer_start(r.cons);
+	event_base_dispatch(r.base);
+	if (r.tty && !o->quiet)
+		fprintf(stderr, "\r\033[K");
+	if (r.infra != SIM_EXIT_PASS) {
+		fprintf(stderr, "fleetsim: %s\n", r.infra_msg);
+		ex = SIM_EXIT_INFRA;
+		goto out;
+	}
+	ex = write_report(&r);
+	goto out;
+fail:
+	fprintf(stderr, "fleetsim: %s\n", d.msg[0] ? d.msg : sim_err_str(rv));
+	ex = rv == SIM_ERR_SCENARIO ? SIM_EXIT_USAGE : SIM_EXIT_INFRA;
+out:
+	run_fini(&r);
+	return ex;
+}
