@@ -122,7 +122,10 @@ void sim_mqtt_client_free(struct sim_mqtt_client *c);
 /* Starts a session on bev, which the caller created connecting (plain or
  * TLS) and which the client now owns and frees. CONNECT is sent when bev
  * reports BEV_EVENT_CONNECTED (or at once if it is connected already).
- * Fails with SIM_ERR_INVAL if a connection is already in progress. */
+ * Fails with SIM_ERR_INVAL if a connection is already in progress.
+ * Create bev with BEV_OPT_CLOSE_ON_FREE: freeing it must close the socket.
+ * With a keep-alive, a session without CONNACK after 1.5 times the keep
+ * alive ends with SIM_MQTT_CLOSE_CONNECT_FAIL. */
 enum sim_err sim_mqtt_connect(struct sim_mqtt_client *c, struct bufferevent *bev);
 
 /* Publishes. QoS 0 needs an open session (else SIM_ERR_NOTCONN, nothing is
