@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Measures fleetsim against a Mosquitto it starts on loopback, and prints a
+# Markdown table for docs/benchmarks.md. Not a test: numbers, not verdicts.
+#
+#   ci/bench.sh [SIZES...]      default sizes: 1000 5000 10000
+#
+# For each fleet size: time to connect all devices; fleetsim's RSS per idle
+# connected device; at 10,000 msg/s total, CPU seconds per 100k messages for
+# fleetsim and Mosquitto (from /proc) and latency p50/p99. Then, at the
+# largest size, the highest rate that holds (no loss, p99 < 100 ms, at least
+# 99% of the intended rate delivered). Every run is bounded in time.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$root/ci/deps.sh" >/dev/null
+command -v python3 >/dev/null || apt-get install -y -qq python3 >/dev/null
+"$root/ci/build.sh" release "$root/build-release" >/dev/null
+bin=$root/build-release/sim/fleetsim
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000 5000 10000)
+
+ulimit -n "$(ulimit -Hn)"
+work=$(mktemp -d)
+mpid=""
+cleanup() { [ -n "$mpid" ] && kill "$mpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+max_connections -1
+persistence false
+set_tcp_nodelay true
+max_queued_messages 0
+max_inflight_messages 100
+log_dest none
+CONF
+[ "$(id -u)" -eq 0 ] && echo "user root" >> "$work/mosquitto.conf"
+mosq=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+"$mosq" -c "$work/mosquitto.conf" >/dev/null 2>&1 &
+mpid=$!
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+broker=mqtt://127.0.0.1:$port
+
+ticks=$(getconf CLK_TCK)
+cpu_s() { awk -v t="$ticks" '{print ($14+$15)/t}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+jget() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))
+v=r
+for k in sys.argv[2].split("."): v=v[k]
+print(v)' "$1" "$2"; }
+
+# run NAME YAML: runs fleetsim, samples its RSS and CPU until it exits.
+# Sets: out (report dir), f_cpu, m_cpu, rss_max.
+run() {
+	local name=$1 yaml=$2 pid m0 m1 r c
+	out=$work/$name
+	mkdir -p "$out"
+	printf '%s' "$yaml" > "$out/scenario.yaml"
+	m0=$(cpu_s "$mpid")
+	"$bin" run "$out/scenario.yaml" --broker "$broker" --report-dir "$out" --quiet &
+	pid=$!
+	rss_max=0; f_cpu=0
+	while kill -0 "$pid" 2>/dev/null; do
+		r=$(rss_kb "$pid"); c=$(cpu_s "$pid")
+		[ "${r:-0}" -gt "$rss_max" ] && rss_max=$r
+		[ -n "$c" ] && f_cpu=$c
+		sleep 0.2
+	done
+	wait "$pid" || true
+	m1=$(cpu_s "$mpid")
+	m_cpu=$(python3 -c "print($m1-$m0)")
+}
+
+idle_yaml() {   # N: connect everything, send nothing
+	printf 'name: idle-%s\nduration: 5s\ndrain: 0s\nfleet:\n  - group: d\n    count: %s\n    connect: { max_inflight: 64 }\n' "$1" "$1"
+}
+load_yaml() {   # N RATE DURATION
+	local every_ms
+	every_ms=$(python3 -c "print(max(1, round($1*1000/$2)))")
+	printf 'name: load-%s-%s\nduration: %s\ndrain: 5s\nfleet:\n  - group: d\n    count: %s\n    connect: { max_inflight: 64 }\n    telemetry: { every: %sms, qos: 1, size: 128 }\n' "$1" "$2" "$3" "$1" "$every_ms"
+}
+
+echo "| devices | connect all (s) | RSS (MB) | RSS/device idle (B) | msg/s | fleetsim CPU s/100k | mosquitto CPU s/100k | p50 ms | p99 ms | lost |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+run base "$(idle_yaml 1)"
+base_rss=$rss_max
+for n in "${sizes[@]}"; do
+	run "idle-$n" "$(idle_yaml "$n")"
+	conn=$(jget "$out/report.json" devices.all_connected_after_s)
+	rss=$rss_max
+	per=$(python3 -c "print(round(($rss-$base_rss)*1024/max(1,$n-1)))")
+	run "load-$n" "$(load_yaml "$n" 10000 20s)"
+	recv=$(jget "$out/report.json" patterns.telemetry.received)
+	python3 - "$n" "$conn" "$rss" "$per" "$recv" "$f_cpu" "$m_cpu" \
+	    "$(jget "$out/report.json" patterns.telemetry.throughput_per_s)" \
+	    "$(jget "$out/report.json" patterns.telemetry.latency_ms.p50)" \
+	    "$(jget "$out/report.json" patterns.telemetry.latency_ms.p99)" \
+	    "$(jget "$out/report.json" patterns.telemetry.lost)" <<'PY'
+import sys
+n, conn, rss, per, recv, fc, mc, tput, p50, p99, lost = sys.argv[1:]
+recv = max(1, float(recv))
+print(f"| {n} | {float(conn):.2f} | {int(rss)/1024:.1f} | {per} | {float(tput):.0f} | "
+      f"{float(fc)*1e5/recv:.2f} | {float(mc)*1e5/recv:.2f} | {float(p50):.2f} | {float(p99):.2f} | {lost} |")
+PY
+done
+
+n=${sizes[-1]}
+echo
+echo "Highest rate that holds at $n devices (QoS 1, 128 B, 15 s; holds = no loss, p99 < 100 ms, >= 99% delivered):"
+echo
+echo "| target msg/s | delivered msg/s | fleetsim CPU s/100k | mosquitto CPU s/100k | p50 ms | p99 ms | lost | holds |"
+echo "|---|---|---|---|---|---|---|---|"
+for rate in 20000 30000 40000 60000; do
+	run "rate-$rate" "$(load_yaml "$n" "$rate" 15s)"
+	held=$(python3 - "$out/report.json" "$rate" "$f_cpu" "$m_cpu" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); rate = float(sys.argv[2])
+t = r["patterns"]["telemetry"]; recv = max(1, t["received"])
+ok = t["lost"] == 0 and t["latency_ms"]["p99"] < 100 and t["throughput_per_s"] >= 0.99 * rate
+print(f"| {rate:.0f} | {t['throughput_per_s']:.0f} | {float(sys.argv[3])*1e5/recv:.2f} | "
+      f"{float(sys.argv[4])*1e5/recv:.2f} | {t['latency_ms']['p50']:.2f} | {t['latency_ms']['p99']:.2f} | "
+      f"{t['lost']:.0f} | {'yes' if ok else 'no'} |")
+PY
+)
+	echo "$held"
+	case "$held" in *"| no |") break ;; esac
+done
