@@ -64,7 +64,8 @@ run() {
 	while kill -0 "$pid" 2>/dev/null; do
 		r=$(rss_kb "$pid"); c=$(cpu_s "$pid")
 		[ "${r:-0}" -gt "$rss_max" ] && rss_max=$r
-		[ -n "$c" ] && f_cpu=$c
+		# A read after the exit gives 0; CPU time only grows.
+		f_cpu=$(python3 -c "print(max(${f_cpu:-0}, ${c:-0}))")
 		sleep 0.2
 	done
 	wait "$pid" || true

@@ -470,8 +470,9 @@ resume(int version, bool clean, const char *tag)
 	CU_ASSERT_FATAL(tc_connect(sub, broker_port));
 	CU_ASSERT_FATAL(tc_subscribe(sub, topic, 1));
 	CU_ASSERT_FATAL(tc_connect(pub, broker_port));
-	/* Publish, then crash before the loop runs: nothing reaches the wire
-	 * but five are marked in flight. */
+	/* Publish, then crash before the loop runs: the five the window lets
+	 * out are written at once but their PUBACKs are never read, so they
+	 * stay in flight and are resent; the other six never left. */
 	for (i = 0; i < 10; i++) {
 		snprintf(payload, sizeof(payload), "m%d", i);
 		CU_ASSERT_EQUAL(sim_mqtt_publish(pub->c, topic, payload, strlen(payload), 1, false, NULL,
@@ -495,10 +496,15 @@ resume(int version, bool clean, const char *tag)
 	CU_ASSERT_EQUAL(sim_mqtt_pending(pub->c), 0);
 	sim_mqtt_stats(pub->c, &st);
 	CU_ASSERT_EQUAL(st.resent, 5);
-	CU_ASSERT_EQUAL(sub->nmsg, 11);
+	/* QoS 1 is at least once: the resent five may arrive twice. */
+	CU_ASSERT(sub->nmsg >= 11 && sub->nmsg <= 16);
 	for (i = 0; i <= 10; i++) {
 		snprintf(payload, sizeof(payload), "m%d", i);
-		CU_ASSERT_EQUAL(count_payload(sub, payload), 1);
+		if (i < 5) {
+			CU_ASSERT(count_payload(sub, payload) >= 1 && count_payload(sub, payload) <= 2);
+		} else {
+			CU_ASSERT_EQUAL(count_payload(sub, payload), 1);
+		}
 	}
 	tc_disconnect(pub);
 	tc_disconnect(sub);

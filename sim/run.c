@@ -477,7 +477,7 @@ sim_run(const struct sim_run_opts *o)
 		rv = SIM_ERR_NOMEM;
 		goto fail;
 	}
-	event_config_set_flag(ecfg, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_PRECISE_TIMER);
+	event_config_set_flag(ecfg, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_PRECISE_TIMER | EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	r.base = event_base_new_with_config(ecfg);
 	event_config_free(ecfg);
 	if (r.base == NULL) {
