@@ -33,6 +33,7 @@ struct sim_consumer {
 	struct conn *conns;
 	unsigned nconns;
 	bool stopping;
+	bool failed;                /* a failure that retrying will not fix */
 	uint64_t rng;
 	uint64_t reconnects;
 	char last_error[256];
@@ -105,6 +106,10 @@ on_closed(void *arg, enum sim_mqtt_close why, int reason, const char *detail)
 	k->connecting = false;
 	if (why != SIM_MQTT_CLOSE_REQUESTED && detail != NULL && detail[0] != '\0')
 		snprintf(c->last_error, sizeof(c->last_error), "%s", detail);
+	/* A certificate that does not verify, or a broker that says no, will
+	 * say the same next time: no point waiting out the connect timeout. */
+	if (why == SIM_MQTT_CLOSE_TLS || why == SIM_MQTT_CLOSE_REFUSED)
+		c->failed = true;
 	if (c->stopping)
 		return;
 	tv = sim_tv_from_ns(sim_backoff_ns(k->attempt++, &c->rng));
@@ -243,6 +248,12 @@ sim_consumer_ready(const struct sim_consumer *c)
 	return true;
 }
 
+bool
+sim_consumer_failed(const struct sim_consumer *c)
+{
+	return c->failed;
+}
+
 const char *
 sim_consumer_last_error(const struct sim_consumer *c)
 {
@@ -255,8 +266,10 @@ sim_consumer_stop(struct sim_consumer *c)
 	c->stopping = true;
 	for (unsigned i = 0; i < c->nconns; i++) {
 		evtimer_del(c->conns[i].retry);
+		/* The session ends with the run: a lingering one would have
+		 * the broker queue every later message for nobody. */
 		if (sim_mqtt_is_connected(c->conns[i].mqtt))
-			sim_mqtt_disconnect(c->conns[i].mqtt);
+			sim_mqtt_disconnect_ex(c->conns[i].mqtt, true);
 		else
 			sim_mqtt_abort(c->conns[i].mqtt);
 	}
@@ -276,4 +289,18 @@ uint64_t
 sim_consumer_reconnects(const struct sim_consumer *c)
 {
 	return c->reconnects;
+}
+
+uint64_t
+sim_consumer_decode_errors(const struct sim_consumer *c)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < c->nconns; i++) {
+		struct sim_mqtt_stats st;
+
+		sim_mqtt_stats(c->conns[i].mqtt, &st);
+		n += st.decode_errors;
+	}
+	return n;
 }

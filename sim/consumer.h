@@ -39,6 +39,9 @@ void sim_consumer_free(struct sim_consumer *c);
 void sim_consumer_start(struct sim_consumer *c);
 /* True once every connection has its subscriptions acknowledged. */
 bool sim_consumer_ready(const struct sim_consumer *c);
+/* True when a connection failed in a way that retrying will not fix: TLS
+ * verification, or a CONNACK that refused. */
+bool sim_consumer_failed(const struct sim_consumer *c);
 /* Why the last connection attempt failed ("" if none did). */
 const char *sim_consumer_last_error(const struct sim_consumer *c);
 /* Closes the connections gracefully; no reconnects after this. */
@@ -46,5 +49,7 @@ void sim_consumer_stop(struct sim_consumer *c);
 /* Connections currently open. */
 unsigned sim_consumer_connected(const struct sim_consumer *c);
 uint64_t sim_consumer_reconnects(const struct sim_consumer *c);
+/* Malformed packets the consumer's connections received. */
+uint64_t sim_consumer_decode_errors(const struct sim_consumer *c);
 
 #endif

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/timerfd.h>
+#include <unistd.h>
+
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
@@ -17,12 +20,13 @@
 /* At most this many overdue sends are made in one wake, so a device that
  * fell far behind cannot starve the loop. */
 #define MAX_CATCH_UP 64
-/* The fleet's timer fires at most once per quantum. Under load this
- * batches a millisecond's sends into one wake-up (and the broker's into
- * one read burst), which costs a fraction of one wake-up per message; a
- * send made late this way is late, and its latency says so. At low rates
- * the next due time is further away than this and timers stay exact. */
-#define QUANTUM_NS (1 * SIM_NS_PER_MS)
+/* Under load the fleet's timer fires at most once per quantum, so a
+ * quantum's sends share one wake-up (and reach the broker as one burst):
+ * wake-ups, not bytes, are most of the CPU a message costs. A send made
+ * late this way is late, and its latency says so. Below BATCH_RATE the
+ * CPU does not matter and every send goes out at its exact time. */
+#define QUANTUM_NS (2 * SIM_NS_PER_MS)
+#define BATCH_RATE 2000.0       /* planned sends per second */
 /* Devices handled in one wake before yielding to the loop. */
 #define MAX_PER_WAKE 20000
 #define NOT_QUEUED UINT32_MAX
@@ -41,7 +45,6 @@ struct device {
 	struct group_rt *g;
 	struct sim_mqtt_client *mqtt;
 	struct device *gate_next;
-	uint64_t due_ns;            /* key in the fleet's timer heap: min of the two below */
 	uint64_t next_send_ns;      /* intended time of the next send; 0 = none */
 	uint64_t wake_ns;           /* backoff end or connect deadline; 0 = none */
 	uint64_t scheduled_ns;      /* when the ramp released the device */
@@ -52,6 +55,13 @@ struct device {
 	uint8_t state;
 	uint8_t attempts;
 	bool ever_connected;
+};
+
+/* A heap entry carries its key, so sifting compares without touching the
+ * (cold) devices. */
+struct hent {
+	uint64_t due;
+	struct device *d;
 };
 
 struct sim_fleet {
@@ -65,13 +75,18 @@ struct sim_fleet {
 	struct device *devs;
 	uint32_t ndevs;
 	struct event *ramp;
-	/* Every device timer lives in one min-heap on due_ns behind one
-	 * libevent timer: 4 bytes a device instead of a struct event, and
-	 * wake-ups can be batched (QUANTUM_NS). */
-	struct device **heap;
+	/* Every device timer lives in one min-heap on its due time behind one
+	 * libevent timer: 20 bytes a device instead of a struct event, and
+	 * wake-ups can be batched (quantum_ns). */
+	struct hent *heap;
 	uint32_t heap_len;
+	/* The fleet's own timerfd, set to an absolute CLOCK_MONOTONIC time:
+	 * exact without libevent's precise-timer mode, which would call
+	 * timerfd_settime on every loop pass, not just when this moves. */
+	int tfd;
 	struct event *timer;
 	uint64_t armed_ns;          /* when the timer is set to fire; 0 = not set */
+	uint64_t quantum_ns;        /* 0 or QUANTUM_NS, from the planned rate */
 	uint64_t last_fire_ns;
 	/* The connect gate. */
 	struct device *gate_head, *gate_tail;
@@ -166,42 +181,33 @@ send_one(struct device *d)
 		sim_tm_note_dropped(f->chk);
 }
 
-static bool
-heap_less(const struct sim_fleet *f, uint32_t a, uint32_t b)
-{
-	return f->heap[a]->due_ns < f->heap[b]->due_ns;
-}
-
-static void
-heap_swap(struct sim_fleet *f, uint32_t a, uint32_t b)
-{
-	struct device *t = f->heap[a];
-
-	f->heap[a] = f->heap[b];
-	f->heap[b] = t;
-	f->heap[a]->heap_idx = a;
-	f->heap[b]->heap_idx = b;
-}
-
+/* Moves the entry at i up or down to its place; the hole technique writes
+ * each displaced entry once. */
 static void
 heap_fix(struct sim_fleet *f, uint32_t i)
 {
-	while (i > 0 && heap_less(f, i, (i - 1) / 2)) {
-		heap_swap(f, i, (i - 1) / 2);
+	struct hent e = f->heap[i];
+
+	while (i > 0 && e.due < f->heap[(i - 1) / 2].due) {
+		f->heap[i] = f->heap[(i - 1) / 2];
+		f->heap[i].d->heap_idx = i;
 		i = (i - 1) / 2;
 	}
 	for (;;) {
-		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		uint32_t l = 2 * i + 1, m = l;
 
-		if (l < f->heap_len && heap_less(f, l, m))
-			m = l;
-		if (r < f->heap_len && heap_less(f, r, m))
-			m = r;
-		if (m == i)
+		if (l >= f->heap_len)
 			break;
-		heap_swap(f, i, m);
+		if (l + 1 < f->heap_len && f->heap[l + 1].due < f->heap[l].due)
+			m = l + 1;
+		if (f->heap[m].due >= e.due)
+			break;
+		f->heap[i] = f->heap[m];
+		f->heap[i].d->heap_idx = i;
 		i = m;
 	}
+	f->heap[i] = e;
+	e.d->heap_idx = i;
 }
 
 static void
@@ -215,7 +221,6 @@ heap_remove(struct sim_fleet *f, struct device *d)
 	if (--f->heap_len == i)
 		return;
 	f->heap[i] = f->heap[f->heap_len];
-	f->heap[i]->heap_idx = i;
 	heap_fix(f, i);
 }
 
@@ -225,19 +230,22 @@ heap_remove(struct sim_fleet *f, struct device *d)
 static void
 fleet_arm(struct sim_fleet *f, bool force)
 {
-	uint64_t at, now;
-	struct timeval tv;
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+	uint64_t at;
 
 	if (f->heap_len == 0)
 		return;
-	at = f->heap[0]->due_ns;
-	if (at < f->last_fire_ns + QUANTUM_NS)
-		at = f->last_fire_ns + QUANTUM_NS;
+	at = f->heap[0].due;
+	if (at < f->last_fire_ns + f->quantum_ns)
+		at = f->last_fire_ns + f->quantum_ns;
 	if (!force && f->armed_ns != 0 && f->armed_ns <= at)
 		return;
-	now = sim_now_ns();
-	tv = sim_tv_from_ns(at > now ? at - now : 0);
-	evtimer_add(f->timer, &tv);
+	/* A time in the past fires at once; zero would disarm. */
+	its.it_value.tv_sec = (time_t)(at / SIM_NS_PER_S);
+	its.it_value.tv_nsec = (long)(at % SIM_NS_PER_S);
+	if (at == 0)
+		its.it_value.tv_nsec = 1;
+	(void)timerfd_settime(f->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 	f->armed_ns = at;
 }
 
@@ -255,11 +263,9 @@ dev_arm(struct device *d)
 		heap_remove(f, d);
 		return;
 	}
-	d->due_ns = at;
-	if (d->heap_idx == NOT_QUEUED) {
-		d->heap_idx = f->heap_len;
-		f->heap[f->heap_len++] = d;
-	}
+	if (d->heap_idx == NOT_QUEUED)
+		d->heap_idx = f->heap_len++;
+	f->heap[d->heap_idx] = (struct hent){ .due = at, .d = d };
 	heap_fix(f, d->heap_idx);
 	fleet_arm(f, false);
 }
@@ -301,12 +307,15 @@ fleet_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct sim_fleet *f = arg;
 	uint64_t now = sim_now_ns();
+	uint64_t expirations;
 	int n = 0;
 
+	if (read(f->tfd, &expirations, sizeof(expirations)) < 0)
+		return;         /* spurious: not due yet */
 	f->armed_ns = 0;
 	f->last_fire_ns = now;
-	while (f->heap_len > 0 && f->heap[0]->due_ns <= now && n++ < MAX_PER_WAKE)
-		dev_due(f->heap[0], now);
+	while (f->heap_len > 0 && f->heap[0].due <= now && n++ < MAX_PER_WAKE)
+		dev_due(f->heap[0].d, now);
 	if (n >= MAX_PER_WAKE)
 		f->last_fire_ns = 0;    /* more is due: come back at once */
 	fleet_arm(f, true);
@@ -515,11 +524,13 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 	struct sim_fleet *f;
 	enum sim_err rv = SIM_ERR_NOMEM;
 	uint32_t idx = 0, maxsize = SIM_TELEMETRY_MIN_SIZE;
+	double rate = 0;
 
 	*out = NULL;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return SIM_ERR_NOMEM;
+	f->tfd = -1;
 	f->base = base;
 	f->tp = tp;
 	f->sc = sc;
@@ -532,7 +543,9 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 	f->groups = calloc(sc->ngroups, sizeof(*f->groups));
 	f->devs = calloc(f->ndevs, sizeof(*f->devs));
 	f->ramp = evtimer_new(base, ramp_tick, f);
-	f->timer = evtimer_new(base, fleet_timer, f);
+	f->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (f->tfd >= 0)
+		f->timer = event_new(base, f->tfd, EV_READ | EV_PERSIST, fleet_timer, f);
 	f->heap = calloc(f->ndevs ? f->ndevs : 1, sizeof(*f->heap));
 	f->topic_cap = 256;
 	f->topic = malloc(f->topic_cap);
@@ -561,6 +574,8 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 			f->gate_max = cfg->connect_max_inflight;
 		if (cfg->telemetry.enabled && cfg->telemetry.size > maxsize)
 			maxsize = cfg->telemetry.size;
+		if (cfg->telemetry.enabled)
+			rate += (double)cfg->count * (double)SIM_NS_PER_S / (double)cfg->telemetry.every_ns;
 		for (uint32_t n = 0; n < cfg->count; n++, idx++) {
 			struct device *d = &f->devs[idx];
 
@@ -571,6 +586,7 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 			d->heap_idx = NOT_QUEUED;
 		}
 	}
+	f->quantum_ns = rate >= BATCH_RATE ? QUANTUM_NS : 0;
 	/* Padding after the header is a fixed pattern: the broker and the
 	 * checker see real bytes, and building a message copies only 32. */
 	f->payload = malloc(maxsize);
@@ -597,6 +613,8 @@ sim_fleet_free(struct sim_fleet *f)
 		event_free(f->ramp);
 	if (f->timer != NULL)
 		event_free(f->timer);
+	if (f->tfd >= 0)
+		close(f->tfd);
 	free(f->heap);
 	rpt_hist_free(f->connect_hist);
 	free(f->devs);
@@ -609,6 +627,7 @@ sim_fleet_free(struct sim_fleet *f)
 void
 sim_fleet_start(struct sim_fleet *f)
 {
+	event_add(f->timer, NULL);
 	ramp_tick(-1, 0, f);
 }
 

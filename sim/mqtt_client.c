@@ -80,6 +80,7 @@ struct sim_mqtt_client {
 	bool ping_out;
 	bool connect_sent;
 	bool direct;                    /* plain socket: emit may write to the fd itself */
+	bool reading;                   /* inside read_cb: replies are batched */
 	bool dead;                      /* freed inside a callback */
 	char ids[];                     /* client id, user name, password, NUL-terminated */
 };
@@ -195,7 +196,9 @@ emit(struct sim_mqtt_client *c, const uint8_t *b, size_t len)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t off = 0;
 
-	if (c->direct && c->state == ST_OPEN && evbuffer_get_length(out) == 0) {
+	/* Replies made while reading (PUBACKs for a burst of PUBLISHes) are
+	 * left to the bufferevent, which sends them in one write. */
+	if (c->direct && !c->reading && c->state == ST_OPEN && evbuffer_get_length(out) == 0) {
 		ssize_t n = send(bufferevent_getfd(c->bev), b, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n > 0)
@@ -354,20 +357,21 @@ out:
 
 /* Writes a human-readable cause of a bufferevent error into buf, with
  * OpenSSL's reasons and the certificate verdict for TLS. */
-static void
+static bool
 describe_error(struct bufferevent *bev, short what, int sock_err, char *buf, size_t len)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	size_t n = 0;
+	bool tls = false;
 
 	buf[0] = '\0';
 	if (what & BEV_EVENT_EOF) {
 		snprintf(buf, len, "connection closed by peer");
-		return;
+		return false;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		snprintf(buf, len, "%s timeout", (what & BEV_EVENT_READING) ? "read" : "write");
-		return;
+		return false;
 	}
 	if (ssl != NULL) {
 		long vr = SSL_get_verify_result(ssl);
@@ -376,16 +380,24 @@ describe_error(struct bufferevent *bev, short what, int sock_err, char *buf, siz
 		while ((e = bufferevent_get_openssl_error(bev)) != 0 && n + 1 < len) {
 			char tmp[256];
 
+			/* libevent also queues SSL_get_error's plain status
+			 * codes here; they name no library and say nothing. */
+			if (ERR_GET_LIB(e) == 0)
+				continue;
+			tls = true;
 			ERR_error_string_n(e, tmp, sizeof(tmp));
 			n += (size_t)snprintf(buf + n, len - n, "%sTLS: %s", n ? "; " : "", tmp);
 		}
-		if (vr != X509_V_OK && n + 1 < len)
+		if (vr != X509_V_OK && n + 1 < len) {
+			tls = true;
 			n += (size_t)snprintf(buf + n, len - n, "%scertificate verification failed: %s",
 			    n ? "; " : "", X509_verify_cert_error_string(vr));
+		}
 	}
 	if (n == 0)
 		snprintf(buf, len, "%s", sock_err ? evutil_socket_error_to_string(sock_err) :
 		    "connection failed");
+	return tls;
 }
 
 static void
@@ -695,6 +707,7 @@ read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	enter(c);
+	c->reading = true;
 	/* Bounded: every round consumes a whole packet or stops. */
 	while (alive(c, bev) && c->state != ST_CLOSING) {
 		struct sim_mqtt_pkt d;
@@ -735,6 +748,7 @@ read_cb(struct bufferevent *bev, void *arg)
 			break;
 		evbuffer_drain(in, total);
 	}
+	c->reading = false;
 	leave(c);
 }
 
@@ -762,11 +776,12 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		if (!c->connect_sent && send_connect(c) != SIM_OK)
 			close_conn(c, SIM_MQTT_CLOSE_CONNECT_FAIL, 0, "cannot send CONNECT");
 	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-		describe_error(bev, what, sock_err, detail, sizeof(detail));
+		bool tls = describe_error(bev, what, sock_err, detail, sizeof(detail));
+
 		if (c->state == ST_CLOSING)
 			why = SIM_MQTT_CLOSE_REQUESTED;
 		else if (c->state != ST_OPEN)
-			why = SIM_MQTT_CLOSE_CONNECT_FAIL;
+			why = tls ? SIM_MQTT_CLOSE_TLS : SIM_MQTT_CLOSE_CONNECT_FAIL;
 		else
 			why = (what & BEV_EVENT_EOF) ? SIM_MQTT_CLOSE_EOF : SIM_MQTT_CLOSE_IO;
 		close_conn(c, why, 0, detail);
@@ -1063,8 +1078,21 @@ sim_mqtt_unsubscribe(struct sim_mqtt_client *c, const char *filter, uint16_t *pa
 enum sim_err
 sim_mqtt_disconnect(struct sim_mqtt_client *c)
 {
+	return sim_mqtt_disconnect_ex(c, false);
+}
+
+enum sim_err
+sim_mqtt_disconnect_ex(struct sim_mqtt_client *c, bool end_session)
+{
 	struct sim_mqtt_pkt p = { .type = SIM_MQTT_DISCONNECT };
 	enum sim_err err = SIM_OK;
+
+	/* MQTT 5 lets a client shorten its session expiry at DISCONNECT;
+	 * 0 is always allowed (3.14.2.2.2). */
+	if (end_session && v5(c) && !c->cfg->clean_session && c->cfg->session_expiry_s != 0) {
+		p.props.present |= SIM_MQTT_PROP_BIT(SIM_MQTT_PROP_SESSION_EXPIRY);
+		p.props.session_expiry = 0;
+	}
 
 	if (c == NULL)
 		FAIL(SIM_ERR_INVAL);

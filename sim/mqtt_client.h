@@ -63,6 +63,7 @@ enum sim_mqtt_close {
 	SIM_MQTT_CLOSE_PROTO,       /* malformed or unexpected packet from the peer */
 	SIM_MQTT_CLOSE_KEEPALIVE,   /* no PINGRESP in time */
 	SIM_MQTT_CLOSE_SERVER,      /* server sent DISCONNECT (MQTT 5) */
+	SIM_MQTT_CLOSE_TLS,         /* TLS handshake or certificate verification failed before CONNACK */
 };
 
 /* Callbacks; arg is the per-client pointer given to sim_mqtt_client_new.
@@ -144,6 +145,11 @@ enum sim_err sim_mqtt_unsubscribe(struct sim_mqtt_client *c, const char *filter,
 /* Sends DISCONNECT, then closes once the output is flushed; on_closed
  * follows with SIM_MQTT_CLOSE_REQUESTED. */
 enum sim_err sim_mqtt_disconnect(struct sim_mqtt_client *c);
+
+/* The same; with end_session, an MQTT 5 session that was given an expiry
+ * also ends now (Session Expiry 0), so the broker stops keeping (and
+ * queueing for) it. Under 3.1.1 this is sim_mqtt_disconnect. */
+enum sim_err sim_mqtt_disconnect_ex(struct sim_mqtt_client *c, bool end_session);
 
 /* Drops the connection at once without DISCONNECT, as a crashing device
  * would; on_closed follows with SIM_MQTT_CLOSE_REQUESTED. */

@@ -530,6 +530,31 @@ test_resume_clean(void)
 	resume(SIM_MQTT_V311, true, "r4c");
 }
 
+/* A v5 session with an expiry survives a plain DISCONNECT, and ends at
+ * one that asks for it: the consumer relies on this not to leave the
+ * broker queueing for it after a run. */
+static void
+test_end_session(void)
+{
+	struct tc *t = tc_new(SIM_MQTT_V5, "endsess", false);
+	int closed;
+
+	CU_ASSERT_FATAL(tc_connect(t, broker_port));
+	CU_ASSERT_FALSE(t->session_present);
+	tc_disconnect(t);
+	CU_ASSERT_FATAL(tc_connect(t, broker_port));
+	CU_ASSERT_TRUE(t->session_present);
+	closed = t->closed;
+	CU_ASSERT_EQUAL(sim_mqtt_disconnect_ex(t->c, true), SIM_OK);
+	WAIT_FOR(t->closed > closed, 5000);
+	CU_ASSERT_EQUAL(t->why, SIM_MQTT_CLOSE_REQUESTED);
+	CU_ASSERT_FATAL(tc_connect(t, broker_port));
+	CU_ASSERT_FALSE(t->session_present);
+	CU_ASSERT_EQUAL(sim_mqtt_disconnect_ex(t->c, true), SIM_OK);
+	WAIT_FOR(t->closed > closed + 1, 5000);
+	tc_free(t);
+}
+
 static void
 test_max_queued(void)
 {
@@ -1026,6 +1051,7 @@ main(void)
 		{ "resume after crash, 3.1.1 session", test_resume_v311_session },
 		{ "resume after crash, 5 session", test_resume_v5_session },
 		{ "resend after crash, clean session", test_resume_clean },
+		{ "v5 DISCONNECT ends the session on request", test_end_session },
 		{ "max_queued and argument checks", test_max_queued },
 		{ "connection refused (closed port)", test_refused_port },
 		{ "CONNACK refused 3.1.1", test_refused_v311 },

@@ -152,6 +152,7 @@ sim_report_build(const struct sim_report_in *in)
 		rpt_json_set_str(b, "url", in->broker_url ? in->broker_url : "");
 		rpt_json_set_bool(b, "embedded", in->embedded_broker);
 		rpt_json_set_num(b, "consumer_reconnects", (double)in->consumer_reconnects);
+		rpt_json_set_num(b, "consumer_decode_errors", (double)in->consumer_decode_errors);
 	}
 	rpt_json_set(r, "broker", b);
 	rpt_json_set(r, "devices", devices_json(in));
@@ -190,6 +191,7 @@ sim_report_judge(struct rpt_json *r, const struct sim_scenario *sc, bool *pass)
 	bool all = true;
 	double lost_reliable = 0, dup_exact = 0;
 	bool any_reliable = false, any_exact = false;
+	double bad;
 	char detail[256];
 
 	if (checks == NULL || asserts == NULL) {
@@ -226,9 +228,9 @@ sim_report_judge(struct rpt_json *r, const struct sim_scenario *sc, bool *pass)
 	snprintf(detail, sizeof(detail), "expected 0 malformed telemetry payloads, got %.0f",
 	    num(r, "patterns.telemetry.malformed"));
 	add_check(checks, "telemetry.integrity", num(r, "patterns.telemetry.malformed") == 0, detail, &all);
-	snprintf(detail, sizeof(detail), "expected 0 malformed MQTT packets, got %.0f",
-	    num(r, "devices.decode_errors"));
-	add_check(checks, "mqtt.no_decode_errors", num(r, "devices.decode_errors") == 0, detail, &all);
+	bad = num(r, "devices.decode_errors") + num(r, "broker.consumer_decode_errors");
+	snprintf(detail, sizeof(detail), "expected 0 malformed MQTT packets, got %.0f", bad);
+	add_check(checks, "mqtt.no_decode_errors", bad == 0, detail, &all);
 
 	for (size_t i = 0; i < sc->nasserts; i++) {
 		const struct rpt_assertion *a = &sc->asserts[i].a;

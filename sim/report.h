@@ -26,6 +26,7 @@ struct sim_report_in {
 	const struct sim_tm_checker *chk;   /* NULL: zeros (the skeleton) */
 	const struct sim_fleet_stats *fleet; /* NULL: zeros */
 	uint64_t consumer_reconnects;
+	uint64_t consumer_decode_errors;
 };
 
 /* Builds the report without verdict, checks or assertions. NULL on NOMEM. */

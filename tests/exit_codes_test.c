@@ -28,7 +28,7 @@ test_unreachable_broker_is_3(void)
 	const char *argv[] = { "run", scen, "--broker", "mqtt://127.0.0.1:1", "--report-dir", dir,
 		"--quiet", NULL };
 	CU_ASSERT_EQUAL(th_fleetsim(dir, 60, argv), 3);
-	CU_ASSERT_PTR_NOT_NULL(strstr(th_output(dir), "cannot reach the broker"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(th_output(dir), "cannot connect to the broker at mqtt://127.0.0.1:1: Connection refused"));
 }
 
 static void
@@ -123,6 +123,23 @@ test_missing_mosquitto_is_3(void)
 	unsetenv("FLEETSIM_MOSQUITTO");
 }
 
+/* A fleet larger than the descriptor limit is refused before anything
+ * connects, saying how many descriptors it needs. */
+static void
+test_fd_limit_is_3(void)
+{
+	const char *dir = th_tmpdir();
+	char scen[512];
+	int rc;
+
+	snprintf(scen, sizeof(scen), "%s", th_write(dir, "big.yaml",
+	    "name: big\nduration: 1s\nfleet:\n  - group: g\n    count: 500\n"));
+	rc = th_sh("ulimit -n 256 && exec '%s' run '%s' --broker mqtt://127.0.0.1:1 "
+	    "--quiet > '%s/fleetsim.out' 2>&1", getenv("FLEETSIM_BINARY"), scen, dir);
+	CU_ASSERT_EQUAL(rc, 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(th_output(dir), "needs 565 file descriptors but the limit is 256"));
+}
+
 int
 main(void)
 {
@@ -132,6 +149,7 @@ main(void)
 		{ "bad scenario exits 2 with FILE:LINE:COL", test_bad_scenario_is_2 },
 		{ "usage, help, version", test_usage },
 		{ "missing mosquitto exits 3", test_missing_mosquitto_is_3 },
+		{ "too few descriptors exits 3", test_fd_limit_is_3 },
 		{ NULL, NULL },
 	};
 
