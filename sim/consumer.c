@@ -16,7 +16,8 @@ struct conn {
 	struct event *retry;
 	unsigned attempt;
 	unsigned subacks;           /* filters acknowledged this session */
-	bool up;
+	bool up;                    /* connected at least once */
+	bool live;                  /* between CONNACK and on_closed, closing included */
 	bool connecting;
 	char id[64];
 };
@@ -51,6 +52,7 @@ on_connected(void *arg, bool session_present)
 		c->reconnects++;
 	k->connecting = false;
 	k->up = true;
+	k->live = true;
 	k->attempt = 0;
 	if (session_present && k->subacks == c->nfilters)
 		return;
@@ -74,8 +76,11 @@ on_suback(void *arg, uint16_t pid, const uint8_t *codes, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		if (codes[i] >= 0x80) {
+			/* Without the subscription every message would read as
+			 * lost; the broker will not change its mind. */
 			snprintf(c->last_error, sizeof(c->last_error),
 			    "the broker refused a telemetry subscription (code 0x%02x)", codes[i]);
+			c->failed = true;
 			return;
 		}
 	}
@@ -104,6 +109,7 @@ on_closed(void *arg, enum sim_mqtt_close why, int reason, const char *detail)
 	struct timeval tv;
 
 	k->connecting = false;
+	k->live = false;
 	if (why != SIM_MQTT_CLOSE_REQUESTED && detail != NULL && detail[0] != '\0')
 		snprintf(c->last_error, sizeof(c->last_error), "%s", detail);
 	/* A certificate that does not verify, or a broker that says no, will
@@ -281,7 +287,7 @@ sim_consumer_connected(const struct sim_consumer *c)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < c->nconns; i++)
-		n += sim_mqtt_is_connected(c->conns[i].mqtt);
+		n += c->conns[i].live;
 	return n;
 }
 

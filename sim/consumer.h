@@ -46,7 +46,7 @@ bool sim_consumer_failed(const struct sim_consumer *c);
 const char *sim_consumer_last_error(const struct sim_consumer *c);
 /* Closes the connections gracefully; no reconnects after this. */
 void sim_consumer_stop(struct sim_consumer *c);
-/* Connections currently open. */
+/* Connections open or still closing (a DISCONNECT not yet flushed). */
 unsigned sim_consumer_connected(const struct sim_consumer *c);
 uint64_t sim_consumer_reconnects(const struct sim_consumer *c);
 /* Malformed packets the consumer's connections received. */

@@ -51,7 +51,11 @@ void sim_fleet_free(struct sim_fleet *f);
 void sim_fleet_start(struct sim_fleet *f);
 /* Ends telemetry now (a signal): no sends are scheduled after this. */
 void sim_fleet_stop_sending(struct sim_fleet *f);
-/* Disconnects every device gracefully; no reconnects after this. */
+/* Devices with sends still due before the end of the send window (they
+ * fell behind): the drain is not over while any are. */
+uint64_t sim_fleet_owed(const struct sim_fleet *f);
+/* Disconnects every device gracefully; no reconnects after this. Sends
+ * still owed are counted as sent and dropped. */
 void sim_fleet_disconnect_all(struct sim_fleet *f);
 /* The stats; valid until the next call into the fleet. */
 void sim_fleet_stats(struct sim_fleet *f, struct sim_fleet_stats *out);

@@ -925,8 +925,12 @@ sim_mqtt_connect(struct sim_mqtt_client *c, struct bufferevent *bev)
 {
 	enum sim_err err = SIM_OK;
 
-	if (c == NULL || bev == NULL || c->bev != NULL || c->dead)
+	if (c == NULL || bev == NULL || c->bev != NULL || c->dead) {
+		/* The caller handed bev over either way. */
+		if (bev != NULL && (c == NULL || c->bev != bev))
+			bufferevent_free(bev);
 		FAIL(SIM_ERR_INVAL);
+	}
 	c->bev = bev;
 	c->state = ST_CONNECTING;
 	c->ping_out = false;
@@ -943,6 +947,7 @@ sim_mqtt_connect(struct sim_mqtt_client *c, struct bufferevent *bev)
 	if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0) {
 		c->bev = NULL;
 		c->state = ST_IDLE;
+		bufferevent_free(bev);
 		FAIL(SIM_ERR_IO);
 	}
 	if (c->keepalive != 0)
@@ -1031,8 +1036,10 @@ sim_mqtt_publish(struct sim_mqtt_client *c, const char *topic, const void *paylo
 	if (packet_id != NULL)
 		*packet_id = m->id;
 	m = NULL;
+	/* Queued is accepted: if sending fails now, the connection's error
+	 * path takes over and the message goes out after the reconnect. */
 	if (c->state == ST_OPEN)
-		TRY(pump(c));
+		(void)pump(c);
 out:
 	free(m);
 	return err;

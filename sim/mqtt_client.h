@@ -121,7 +121,7 @@ enum sim_err sim_mqtt_client_new(struct event_base *base, const struct sim_mqtt_
 void sim_mqtt_client_free(struct sim_mqtt_client *c);
 
 /* Starts a session on bev, which the caller created connecting (plain or
- * TLS) and which the client now owns and frees. CONNECT is sent when bev
+ * TLS) and which the client now owns and frees, also when this fails. CONNECT is sent when bev
  * reports BEV_EVENT_CONNECTED (or at once if it is connected already).
  * Fails with SIM_ERR_INVAL if a connection is already in progress.
  * Create bev with BEV_OPT_CLOSE_ON_FREE: freeing it must close the socket.

@@ -287,12 +287,12 @@ connect_and_close(int version)
 	CU_ASSERT_FATAL(tc_connect(t, broker_port));
 	CU_ASSERT(sim_mqtt_is_connected(t->c));
 	CU_ASSERT_FALSE(t->session_present);
-	/* A second connect while one is up is refused. */
+	/* A second connect while one is up is refused, and the refused
+	 * bufferevent is freed all the same (ASan would see a leak). */
 	{
 		struct bufferevent *extra = dial(broker_port);
 
 		CU_ASSERT_EQUAL(sim_mqtt_connect(t->c, extra), SIM_ERR_INVAL);
-		bufferevent_free(extra);
 	}
 	tc_disconnect(t);
 	sim_mqtt_stats(t->c, &st);

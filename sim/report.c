@@ -153,6 +153,9 @@ sim_report_build(const struct sim_report_in *in)
 		rpt_json_set_bool(b, "embedded", in->embedded_broker);
 		rpt_json_set_num(b, "consumer_reconnects", (double)in->consumer_reconnects);
 		rpt_json_set_num(b, "consumer_decode_errors", (double)in->consumer_decode_errors);
+		rpt_json_set_num(b, "consumer_connections", in->consumer_connections);
+		if (in->consumer_last_error != NULL && in->consumer_last_error[0] != '\0')
+			rpt_json_set_str(b, "consumer_last_error", in->consumer_last_error);
 	}
 	rpt_json_set(r, "broker", b);
 	rpt_json_set(r, "devices", devices_json(in));
@@ -211,7 +214,10 @@ sim_report_judge(struct rpt_json *r, const struct sim_scenario *sc, bool *pass)
 		snprintf(path, sizeof(path), "patterns.telemetry.by_group.%s.lost", g->name);
 		any_reliable = true;
 		lost_reliable += num(r, path);
-		if (g->telemetry.qos == 2) {
+		/* With a clean session, an unfinished QoS 2 exchange is
+		 * restarted as a new message after a reconnect, so only
+		 * persistent sessions promise exactly once across one. */
+		if (g->telemetry.qos == 2 && !g->clean_session) {
 			snprintf(path, sizeof(path), "patterns.telemetry.by_group.%s.duplicates", g->name);
 			any_exact = true;
 			dup_exact += num(r, path);

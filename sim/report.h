@@ -27,6 +27,8 @@ struct sim_report_in {
 	const struct sim_fleet_stats *fleet; /* NULL: zeros */
 	uint64_t consumer_reconnects;
 	uint64_t consumer_decode_errors;
+	unsigned consumer_connections;
+	const char *consumer_last_error;
 };
 
 /* Builds the report without verdict, checks or assertions. NULL on NOMEM. */

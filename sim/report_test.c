@@ -10,10 +10,14 @@ static const char base[] =
     "fleet:\n"
     "  - group: a\n"
     "    count: 2\n"
+    "    mqtt: { clean_session: CLEAN }\n"
     "    telemetry: { every: 1s, qos: QOS }\n"
     "  - group: b\n"
     "    count: 1\n"
     "    telemetry: { every: 1s, qos: 0 }\n";
+
+/* Group a's clean_session. */
+static bool clean;
 
 static void
 load(const char *extra, int qos, struct sim_scenario *sc, struct sim_diag *d, enum sim_err want)
@@ -24,6 +28,8 @@ load(const char *extra, int qos, struct sim_scenario *sc, struct sim_diag *d, en
 	q = strstr(text, "QOS");
 	q[0] = (char)('0' + qos);
 	memmove(q + 1, q + 3, strlen(q + 3) + 1);
+	q = strstr(text, "CLEAN");
+	memcpy(q, clean ? "true " : "false", 5);
 	memset(sc, 0, sizeof(*sc));
 	CU_ASSERT_EQUAL_FATAL(sim_scenario_load_string(text, strlen(text), "r.yaml", NULL, sc, d), SIM_OK);
 	CU_ASSERT_EQUAL(sim_report_check_paths(sc, d), want);
@@ -40,10 +46,10 @@ test_paths(void)
 	sim_scenario_fini(&sc);
 	load("assert:\n  - patterns.telemetry.lost == 0\n  - patterns.telemetry.lots == 0\n",
 	    1, &sc, &d, SIM_ERR_SCENARIO);
-	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "r.yaml:12:5: unknown path 'patterns.telemetry.lots'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "r.yaml:13:5: unknown path 'patterns.telemetry.lots'"));
 	sim_scenario_fini(&sc);
 	load("assert:\n  - patterns.telemetry.latency_ms > 0\n", 1, &sc, &d, SIM_ERR_SCENARIO);
-	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "r.yaml:11:5: not a number"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "r.yaml:12:5: not a number"));
 	sim_scenario_fini(&sc);
 	/* A group that does not exist has no report path either. */
 	load("assert:\n  - patterns.telemetry.by_group.c.lost == 0\n", 1, &sc, &d, SIM_ERR_SCENARIO);
@@ -134,10 +140,16 @@ test_judge(void)
 	judge(1, qos1_lost, "", false, &r);
 	CU_ASSERT_FALSE(rpt_json_truthy(rpt_json_get(check_named(r, "telemetry.no_loss_qos1_qos2"), "pass")));
 	rpt_json_free(r);
-	/* And QoS 2 groups also get the exactly-once check. */
+	/* And QoS 2 groups with persistent sessions also get the
+	 * exactly-once check (a clean session restarts QoS 2 exchanges). */
 	judge(2, all, "", true, &r);
 	CU_ASSERT_PTR_NOT_NULL(check_named(r, "telemetry.exactly_once_qos2"));
 	rpt_json_free(r);
+	clean = true;
+	judge(2, all, "", true, &r);
+	CU_ASSERT_PTR_NULL(check_named(r, "telemetry.exactly_once_qos2"));
+	rpt_json_free(r);
+	clean = false;
 	judge(0, qos1_lost, "", true, &r);
 	CU_ASSERT_PTR_NULL(check_named(r, "telemetry.no_loss_qos1_qos2"));
 	rpt_json_free(r);

@@ -43,7 +43,7 @@ struct run {
 	struct sim_tm_checker *chk;
 	struct sim_consumer *cons;
 	struct sim_fleet *fleet;
-	struct event *tick, *sigint, *sigterm;
+	struct event *tick, *sigint, *sigterm, *sighup;
 	enum phase phase;
 	enum sim_exit infra;        /* set when the run must end with exit 3 */
 	uint32_t run_id;
@@ -164,7 +164,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case PH_DRAIN:
 		/* Once every message is in, waiting longer proves nothing. */
-		if (now >= r->deadline || sim_tm_all_received(r->chk))
+		if (now >= r->deadline ||
+		    (sim_tm_all_received(r->chk) && sim_fleet_owed(r->fleet) == 0))
 			start_close(r, now);
 		break;
 	case PH_CLOSE:
@@ -189,18 +190,39 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	uint64_t now = sim_now_ns();
 
 	/* The first signal ends the run early but still drains and reports;
-	 * a second one skips the drain. */
+	 * a second one skips the drain. Before the fleet exists there is
+	 * nothing to report. */
 	r->signals++;
 	r->partial = true;
-	if (r->phase == PH_CLOUD || r->phase == PH_CLOSE || r->phase == PH_DONE) {
-		if (r->phase == PH_CLOUD)
-			start_close(r, now);
-		return;
-	}
-	if (r->signals == 1 && r->phase == PH_RUN)
-		start_drain(r, now);
-	else
+	switch (r->phase) {
+	case PH_CLOUD:
+		r->infra = SIM_EXIT_INFRA;
+		snprintf(r->infra_msg, sizeof(r->infra_msg),
+		    "interrupted by signal %d before the fleet started", (int)sig);
 		start_close(r, now);
+		break;
+	case PH_RUN:
+		if (r->signals == 1)
+			start_drain(r, now);
+		else
+			start_close(r, now);
+		break;
+	case PH_DRAIN:
+		if (r->signals > 1)
+			start_close(r, now);
+		break;
+	case PH_CLOSE:
+	case PH_DONE:
+		break;
+	}
+}
+
+static void
+early_signal(int sig)
+{
+	sim_broker_cleanup_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 /* Raises the soft descriptor limit to the hard one; the fleet needs one
@@ -352,6 +374,8 @@ write_report(struct run *r)
 		.fleet = r->fleet != NULL ? &fs : NULL,
 		.consumer_reconnects = r->cons ? sim_consumer_reconnects(r->cons) : 0,
 		.consumer_decode_errors = r->cons ? sim_consumer_decode_errors(r->cons) : 0,
+		.consumer_connections = r->nconsumers,
+		.consumer_last_error = r->cons ? sim_consumer_last_error(r->cons) : NULL,
 	};
 	rep = sim_report_build(&in);
 	if (rep == NULL || sim_report_judge(rep, &r->sc, &pass) != SIM_OK) {
@@ -385,6 +409,8 @@ run_fini(struct run *r)
 		event_free(r->sigint);
 	if (r->sigterm != NULL)
 		event_free(r->sigterm);
+	if (r->sighup != NULL)
+		event_free(r->sighup);
 	if (r->base != NULL)
 		event_base_free(r->base);
 	sim_broker_free(r->broker);
@@ -448,6 +474,11 @@ sim_run(const struct sim_run_opts *o)
 	r.tty = isatty(STDERR_FILENO);
 	signal(SIGPIPE, SIG_IGN);
 	atexit(sim_broker_cleanup_all);
+	/* Until the loop takes these signals over, they must still not leave
+	 * an embedded broker's folder behind. */
+	signal(SIGINT, early_signal);
+	signal(SIGTERM, early_signal);
+	signal(SIGHUP, early_signal);
 	if (getrandom(&r.run_id, sizeof(r.run_id), 0) != sizeof(r.run_id))
 		r.run_id = (uint32_t)(sim_now_ns() ^ (uint64_t)getpid());
 	r.nconsumers = consumers_needed(&r.sc, &max_payload);
@@ -491,12 +522,14 @@ sim_run(const struct sim_run_opts *o)
 	r.tick = event_new(r.base, -1, EV_PERSIST, tick_cb, &r);
 	r.sigint = evsignal_new(r.base, SIGINT, signal_cb, &r);
 	r.sigterm = evsignal_new(r.base, SIGTERM, signal_cb, &r);
-	if (r.tick == NULL || r.sigint == NULL || r.sigterm == NULL) {
+	r.sighup = evsignal_new(r.base, SIGHUP, signal_cb, &r);
+	if (r.tick == NULL || r.sigint == NULL || r.sigterm == NULL || r.sighup == NULL) {
 		rv = SIM_ERR_NOMEM;
 		goto fail;
 	}
 	evsignal_add(r.sigint, NULL);
 	evsignal_add(r.sigterm, NULL);
+	evsignal_add(r.sighup, NULL);
 	event_add(r.tick, &tv);
 
 	r.started_at = time(NULL);

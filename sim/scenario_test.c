@@ -245,7 +245,7 @@ test_values(void)
 	CU_ASSERT_EQUAL_FATAL(load("name: 7\nseed: 0\nduration: 1h\ndrain: 0\n"
 	    "fleet:\n  - group: g\n    count: \"10000000\"\n"
 	    "    mqtt: { keepalive: 65535s, version: 5 }\n"
-	    "    telemetry: { every: 500us, jitter: 500us, size: 32, qos: '1' }\n",
+	    "    telemetry: { every: 500us, jitter: 250us, size: 32, qos: '1' }\n",
 	    NULL, &sc, &d), SIM_OK);
 	CU_ASSERT_STRING_EQUAL(sc.name, "7");
 	CU_ASSERT_EQUAL(sc.seed, 0);
@@ -471,7 +471,9 @@ test_ranges(void)
 	expect_msg(G("    count: 1\n    telemetry: { every: 1s, qos: 3 }\n"),
 	    "t.yaml:6:34: expected a qos of 0, 1 or 2");
 	expect_msg(G("    count: 1\n    telemetry: { every: 1s, jitter: 2s }\n"),
-	    "t.yaml:6:37: expected a jitter no larger than every");
+	    "t.yaml:6:37: expected a jitter no larger than half of every");
+	expect_msg(G("    count: 1\n    telemetry: { every: 1s, jitter: 501ms }\n"),
+	    "t.yaml:6:37: expected a jitter no larger than half of every");
 	expect_msg(G("    count: 1\n    telemetry: { every: 0s }\n"),
 	    "t.yaml:6:25: expected a duration > 0, like 250ms, 10s, 1m");
 	expect_msg(G("    count: 1\n    telemetry: { every: 1s, size: 31 }\n"),

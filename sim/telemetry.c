@@ -235,7 +235,7 @@ sim_tm_counts(const struct sim_tm_checker *c, struct sim_tm_counts *out)
 bool
 sim_tm_all_received(const struct sim_tm_checker *c)
 {
-	return c->n.received == c->n.sent;
+	return c->n.received + c->n.dropped == c->n.sent;
 }
 
 const struct rpt_hist *

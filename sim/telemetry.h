@@ -68,7 +68,7 @@ void sim_tm_counts(const struct sim_tm_checker *c, struct sim_tm_counts *out);
 /* sent, received and duplicates of devices [first, first + n) only. */
 void sim_tm_range_counts(const struct sim_tm_checker *c, uint32_t first, uint32_t n,
     struct sim_tm_counts *out);
-/* True once every sent message has arrived. */
+/* True once every sent message has arrived or is known dropped. */
 bool sim_tm_all_received(const struct sim_tm_checker *c);
 /* The latency histogram (ns), owned by the checker. */
 const struct rpt_hist *sim_tm_latency(const struct sim_tm_checker *c);
