@@ -388,8 +388,12 @@ write_report(struct run *r)
 		fprintf(stderr, "fleetsim: cannot write %s: %s\n", path, strerror(errno));
 		goto out;
 	}
-	if (!r->o->quiet)
-		sim_report_print(stdout, rep, path);
+	if (!r->o->quiet) {
+		char *abs = realpath(path, NULL);
+
+		sim_report_print(stdout, rep, abs != NULL ? abs : path);
+		free(abs);
+	}
 	ex = pass ? SIM_EXIT_PASS : SIM_EXIT_FAIL;
 out:
 	rpt_json_free(rep);
