@@ -37,6 +37,22 @@ set_nodelay(struct bufferevent *bev)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/* Starts connecting bev (plain or TLS) to the broker; frees it on
+ * failure, keeping errno. */
+static struct bufferevent *
+start_connect(struct sim_transport *tp, struct bufferevent *bev)
+{
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&tp->addr, (int)tp->addrlen) != 0) {
+		int e = errno;
+
+		bufferevent_free(bev);
+		errno = e;
+		return NULL;
+	}
+	set_nodelay(bev);
+	return bev;
+}
+
 static enum sim_err
 tcp_init(struct sim_transport *tp, const struct sim_target *t, struct sim_diag *d)
 {
@@ -56,14 +72,7 @@ tcp_open(struct sim_transport *tp, struct event_base *base)
 	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		return NULL;
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&tp->addr, (int)tp->addrlen) != 0) {
-		int e = errno;
-		bufferevent_free(bev);
-		errno = e;
-		return NULL;
-	}
-	set_nodelay(bev);
-	return bev;
+	return start_connect(tp, bev);
 }
 
 static const struct sim_transport_ops tcp_ops = {
@@ -166,14 +175,7 @@ tls_open(struct sim_transport *tp, struct event_base *base)
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&tp->addr, (int)tp->addrlen) != 0) {
-		int e = errno;
-		bufferevent_free(bev);
-		errno = e;
-		return NULL;
-	}
-	set_nodelay(bev);
-	return bev;
+	return start_connect(tp, bev);
 }
 
 static const struct sim_transport_ops tls_ops = {
