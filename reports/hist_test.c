@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_test.h"
 #include "hist.h"
 
 #define N_SAMPLES 100000
@@ -509,30 +510,20 @@ test_json(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct fs_test tests[] = {
+		{ "uniform 1us..1s vs exact percentiles", test_uniform },
+		{ "lognormal vs exact percentiles", test_lognormal },
+		{ "exponential vs exact percentiles", test_exponential },
+		{ "bimodal vs exact percentiles", test_bimodal },
+		{ "log-uniform 1us..1h vs exact percentiles", test_wide },
+		{ "every value within its bucket's precision", test_bucket_accuracy },
+		{ "empty, below and above the range", test_empty_and_edges },
+		{ "percentile ranks are exact", test_percentile_ranks },
+		{ "merge of halves equals the whole", test_merge },
+		{ "summary", test_summary },
+		{ "JSON round trip and validation", test_json },
+		{ NULL, NULL },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("hist", NULL, NULL);
-	if (s == NULL ||
-	    CU_add_test(s, "uniform 1us..1s vs exact percentiles", test_uniform) == NULL ||
-	    CU_add_test(s, "lognormal vs exact percentiles", test_lognormal) == NULL ||
-	    CU_add_test(s, "exponential vs exact percentiles", test_exponential) == NULL ||
-	    CU_add_test(s, "bimodal vs exact percentiles", test_bimodal) == NULL ||
-	    CU_add_test(s, "log-uniform 1us..1h vs exact percentiles", test_wide) == NULL ||
-	    CU_add_test(s, "every value within its bucket's precision", test_bucket_accuracy) == NULL ||
-	    CU_add_test(s, "empty, below and above the range", test_empty_and_edges) == NULL ||
-	    CU_add_test(s, "percentile ranks are exact", test_percentile_ranks) == NULL ||
-	    CU_add_test(s, "merge of halves equals the whole", test_merge) == NULL ||
-	    CU_add_test(s, "summary", test_summary) == NULL ||
-	    CU_add_test(s, "JSON round trip and validation", test_json) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed == 0 ? 0 : 1;
+	return fs_test_main("hist", tests);
 }

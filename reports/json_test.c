@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs_test.h"
 #include "json.h"
 
 static char *
@@ -420,27 +421,17 @@ test_files(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct fs_test tests[] = {
+		{ "build, access and dump", test_build_and_dump },
+		{ "numbers", test_numbers },
+		{ "strings and escapes", test_strings },
+		{ "parsing values", test_parse_values },
+		{ "parse errors with line:column", test_parse_errors },
+		{ "nesting limit", test_depth },
+		{ "round trips", test_round_trip },
+		{ "files", test_files },
+		{ NULL, NULL },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("json", NULL, NULL);
-	if (s == NULL ||
-	    CU_add_test(s, "build, access and dump", test_build_and_dump) == NULL ||
-	    CU_add_test(s, "numbers", test_numbers) == NULL ||
-	    CU_add_test(s, "strings and escapes", test_strings) == NULL ||
-	    CU_add_test(s, "parsing values", test_parse_values) == NULL ||
-	    CU_add_test(s, "parse errors with line:column", test_parse_errors) == NULL ||
-	    CU_add_test(s, "nesting limit", test_depth) == NULL ||
-	    CU_add_test(s, "round trips", test_round_trip) == NULL ||
-	    CU_add_test(s, "files", test_files) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed == 0 ? 0 : 1;
+	return fs_test_main("json", tests);
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fs_test.h"
 #include "units.h"
 
 static void
@@ -163,23 +164,13 @@ test_format(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct fs_test tests[] = {
+		{ "durations with units", test_duration_units },
+		{ "malformed durations", test_duration_errors },
+		{ "sizes", test_sizes },
+		{ "formatting round trips", test_format },
+		{ NULL, NULL },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("units", NULL, NULL);
-	if (s == NULL ||
-	    CU_add_test(s, "durations with units", test_duration_units) == NULL ||
-	    CU_add_test(s, "malformed durations", test_duration_errors) == NULL ||
-	    CU_add_test(s, "sizes", test_sizes) == NULL ||
-	    CU_add_test(s, "formatting round trips", test_format) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed == 0 ? 0 : 1;
+	return fs_test_main("units", tests);
 }

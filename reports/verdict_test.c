@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fs_test.h"
 #include "verdict.h"
 
 static void
@@ -231,23 +232,13 @@ test_eval(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct fs_test tests[] = {
+		{ "operators and numbers", test_ops },
+		{ "units convert to the path's unit", test_units },
+		{ "parse errors with column", test_errors },
+		{ "evaluation", test_eval },
+		{ NULL, NULL },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("verdict", NULL, NULL);
-	if (s == NULL ||
-	    CU_add_test(s, "operators and numbers", test_ops) == NULL ||
-	    CU_add_test(s, "units convert to the path's unit", test_units) == NULL ||
-	    CU_add_test(s, "parse errors with column", test_errors) == NULL ||
-	    CU_add_test(s, "evaluation", test_eval) == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed == 0 ? 0 : 1;
+	return fs_test_main("verdict", tests);
 }

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fs_test.h"
+
 static char scratch[PATH_MAX];
 
 static void
@@ -495,9 +497,22 @@ test_dies_with_parent(void)
 int
 main(void)
 {
-	CU_pSuite s;
+	static const struct fs_test tests[] = {
+		{ "start, TCP and MQTT", test_start_speaks_mqtt },
+		{ "restart keeps retained with persistence", test_restart_persistence },
+		{ "restart loses retained without persistence", test_restart_without_persistence },
+		{ "missing executable", test_missing_executable },
+		{ "free removes the folder", test_free_removes_dir },
+		{ "port taken", test_port_taken },
+		{ "start failure explained", test_start_failure_explained },
+		{ "bad options", test_bad_options },
+		{ "TLS", test_tls },
+		{ "cleanup_all", test_cleanup_all },
+		{ "dies with parent", test_dies_with_parent },
+		{ NULL, NULL },
+	};
 	const char *tmp = getenv("TMPDIR");
-	unsigned failed;
+	int rc;
 
 	snprintf(scratch, sizeof(scratch), "%s/fleetsim-broker-test-XXXXXX",
 	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
@@ -505,29 +520,7 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("broker", NULL, NULL);
-	if (s == NULL ||
-	    !CU_add_test(s, "start, TCP and MQTT", test_start_speaks_mqtt) ||
-	    !CU_add_test(s, "restart keeps retained with persistence", test_restart_persistence) ||
-	    !CU_add_test(s, "restart loses retained without persistence",
-		test_restart_without_persistence) ||
-	    !CU_add_test(s, "missing executable", test_missing_executable) ||
-	    !CU_add_test(s, "free removes the folder", test_free_removes_dir) ||
-	    !CU_add_test(s, "port taken", test_port_taken) ||
-	    !CU_add_test(s, "start failure explained", test_start_failure_explained) ||
-	    !CU_add_test(s, "bad options", test_bad_options) ||
-	    !CU_add_test(s, "TLS", test_tls) ||
-	    !CU_add_test(s, "cleanup_all", test_cleanup_all) ||
-	    !CU_add_test(s, "dies with parent", test_dies_with_parent)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	rc = fs_test_main("broker", tests);
 	rm_rf(scratch);
-	return failed != 0;
+	return rc;
 }

@@ -19,6 +19,7 @@
 #include <event2/listener.h>
 
 #include "broker.h"
+#include "fs_test.h"
 #include "mqtt_client.h"
 #include "mqtt_codec.h"
 
@@ -1037,10 +1038,7 @@ suite_clean(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct fs_test tests[] = {
 		{ "connect 3.1.1", test_connect_v311 },
 		{ "connect 5", test_connect_v5 },
 		{ "publish to self QoS 0/1/2, 3.1.1", test_pubsub_v311 },
@@ -1063,27 +1061,8 @@ main(void)
 		{ "oversized packet", test_garbage_huge },
 		{ "inbound QoS 2 exactly once", test_qos2_inbound },
 		{ "server DISCONNECT (5)", test_server_disconnect },
+		{ NULL, NULL },
 	};
-	CU_pSuite s;
-	unsigned fails;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("mqtt_client", suite_init, suite_clean);
-	if (s == NULL) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-			CU_cleanup_registry();
-			return 2;
-		}
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-	    CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	return fs_test_main_fixture("mqtt_client", suite_init, suite_clean, tests);
 }

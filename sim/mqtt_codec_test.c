@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_test.h"
 #include "mqtt_codec.h"
 
 #define V4 SIM_MQTT_PROTO_V311
@@ -836,32 +837,22 @@ test_names(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned fails;
+	static const struct fs_test tests[] = {
+		{ "CONNECT 3.1.1 spec vector", test_vector_connect_311 },
+		{ "CONNECT 5 vector", test_vector_connect_v5 },
+		{ "PUBLISH spec vector", test_vector_publish },
+		{ "small packet vectors", test_vector_small },
+		{ "remaining length boundaries", test_vector_remaining_length },
+		{ "round trip 3.1.1, all types", test_roundtrip_311 },
+		{ "round trip 5, all types with properties", test_roundtrip_v5 },
+		{ "user property / sub id iterators", test_iterators },
+		{ "encoder errors", test_encode_errors },
+		{ "malformed corpus", test_malformed },
+		{ "valid edge cases", test_valid_edge_cases },
+		{ "packet stream", test_stream },
+		{ "names", test_names },
+		{ NULL, NULL },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("mqtt_codec", NULL, NULL);
-	if (s == NULL ||
-	    !CU_add_test(s, "CONNECT 3.1.1 spec vector", test_vector_connect_311) ||
-	    !CU_add_test(s, "CONNECT 5 vector", test_vector_connect_v5) ||
-	    !CU_add_test(s, "PUBLISH spec vector", test_vector_publish) ||
-	    !CU_add_test(s, "small packet vectors", test_vector_small) ||
-	    !CU_add_test(s, "remaining length boundaries", test_vector_remaining_length) ||
-	    !CU_add_test(s, "round trip 3.1.1, all types", test_roundtrip_311) ||
-	    !CU_add_test(s, "round trip 5, all types with properties", test_roundtrip_v5) ||
-	    !CU_add_test(s, "user property / sub id iterators", test_iterators) ||
-	    !CU_add_test(s, "encoder errors", test_encode_errors) ||
-	    !CU_add_test(s, "malformed corpus", test_malformed) ||
-	    !CU_add_test(s, "valid edge cases", test_valid_edge_cases) ||
-	    !CU_add_test(s, "packet stream", test_stream) ||
-	    !CU_add_test(s, "names", test_names)) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	return fs_test_main("mqtt_codec", tests);
 }

@@ -2,6 +2,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "fs_test.h"
 #include "report.h"
 
 static const char base[] =
@@ -158,17 +159,11 @@ test_judge(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned fails;
+	static const struct fs_test tests[] = {
+		{ "assertion paths checked against the skeleton", test_paths },
+		{ "built-in checks and assertions", test_judge },
+		{ NULL, NULL },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("report", NULL, NULL);
-	CU_add_test(s, "assertion paths checked against the skeleton", test_paths);
-	CU_add_test(s, "built-in checks and assertions", test_judge);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	return fs_test_main("report", tests);
 }

@@ -7,6 +7,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "fs_test.h"
 #include "scenario.h"
 
 #define MS UINT64_C(1000000)
@@ -788,10 +789,7 @@ test_fini(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct fs_test tests[] = {
 		{ "full file, every key", test_full_file },
 		{ "defaults", test_defaults },
 		{ "values and bounds that are allowed", test_values },
@@ -809,27 +807,9 @@ main(void)
 		{ "--set", test_set },
 		{ "--broker, --report-dir, --seed", test_overrides },
 		{ "fini", test_fini },
+		{ NULL, NULL },
 	};
-	CU_pSuite s;
-	unsigned failed;
-	size_t i;
 
 	find_fixtures();
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	if ((s = CU_add_suite("scenario", NULL, NULL)) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-			CU_cleanup_registry();
-			return 1;
-		}
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return fs_test_main("scenario", tests);
 }

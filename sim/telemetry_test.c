@@ -3,6 +3,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "fs_test.h"
 #include "telemetry.h"
 
 static void
@@ -151,19 +152,13 @@ test_wide_shuffle(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned fails;
+	static const struct fs_test tests[] = {
+		{ "header round trip and tamper", test_header_round_trip },
+		{ "in order, latency", test_in_order_latency },
+		{ "duplicates, order, loss, foreign", test_dup_order_loss_foreign },
+		{ "wide shuffle", test_wide_shuffle },
+		{ NULL, NULL },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("telemetry", NULL, NULL);
-	CU_add_test(s, "header round trip and tamper", test_header_round_trip);
-	CU_add_test(s, "in order, latency", test_in_order_latency);
-	CU_add_test(s, "duplicates, order, loss, foreign", test_dup_order_loss_foreign);
-	CU_add_test(s, "wide shuffle", test_wide_shuffle);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	return fs_test_main("telemetry", tests);
 }

@@ -5,6 +5,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "fs_test.h"
 #include "template.h"
 
 #define ALL (SIM_TMPL_ID | SIM_TMPL_N | SIM_TMPL_GROUP)
@@ -188,26 +189,16 @@ test_null_args(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct fs_test tests[] = {
+		{ "render variables", test_render_vars },
+		{ "render zero padding", test_render_padding },
+		{ "render literal braces", test_render_braces },
+		{ "render truncates like snprintf", test_render_truncates },
+		{ "subscription filter", test_filter },
+		{ "errors with offsets", test_errors },
+		{ "null arguments", test_null_args },
+		{ NULL, NULL },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("template", NULL, NULL);
-	if (s == NULL ||
-	    CU_add_test(s, "render variables", test_render_vars) == NULL ||
-	    CU_add_test(s, "render zero padding", test_render_padding) == NULL ||
-	    CU_add_test(s, "render literal braces", test_render_braces) == NULL ||
-	    CU_add_test(s, "render truncates like snprintf", test_render_truncates) == NULL ||
-	    CU_add_test(s, "subscription filter", test_filter) == NULL ||
-	    CU_add_test(s, "errors with offsets", test_errors) == NULL ||
-	    CU_add_test(s, "null arguments", test_null_args) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return fs_test_main("template", tests);
 }

@@ -105,7 +105,7 @@ test_restart_mid_run(void)
 int
 main(void)
 {
-	static const struct th_test tests[] = {
+	static const struct fs_test tests[] = {
 		{ "broker stop and restart mid-run: nothing lost", test_restart_mid_run },
 		{ NULL, NULL },
 	};

@@ -143,7 +143,7 @@ test_fd_limit_is_3(void)
 int
 main(void)
 {
-	static const struct th_test tests[] = {
+	static const struct fs_test tests[] = {
 		{ "unreachable broker exits 3", test_unreachable_broker_is_3 },
 		{ "failing assertion exits 1 with a report", test_failing_assertion_is_1 },
 		{ "bad scenario exits 2 with FILE:LINE:COL", test_bad_scenario_is_2 },

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fs_test.h"
 #include "json.h"
 
 /* A fresh folder under $TMPDIR (or /tmp), removed by th_cleanup. The
@@ -37,12 +38,8 @@ double th_num(const struct rpt_json *r, const char *path);
 /* Runs a shell command; returns its exit status or -1. */
 int th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Registers one suite with the given tests, runs it, returns the exit
- * code for main. tests is a NULL-terminated list of name/function pairs. */
-struct th_test {
-	const char *name;
-	void (*fn)(void);
-};
-int th_main(const char *suite, const struct th_test *tests);
+/* fs_test_main for integration tests: also ignores SIGPIPE and, after the
+ * run, stops leftover brokers and removes the th_tmpdir folders. */
+int th_main(const char *suite, const struct fs_test *tests);
 
 #endif

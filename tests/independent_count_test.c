@@ -192,7 +192,7 @@ test_matches_mosquitto_sub(void)
 int
 main(void)
 {
-	static const struct th_test tests[] = {
+	static const struct fs_test tests[] = {
 		{ "2,000 QoS 1 devices: fleetsim's count equals mosquitto_sub's", test_matches_mosquitto_sub },
 		{ NULL, NULL },
 	};

@@ -77,7 +77,7 @@ test_qos_0_1_2(void)
 int
 main(void)
 {
-	static const struct th_test tests[] = {
+	static const struct fs_test tests[] = {
 		{ "200 devices at QoS 0, 1 and 2: no loss, no duplicates", test_qos_0_1_2 },
 		{ NULL, NULL },
 	};

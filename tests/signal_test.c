@@ -96,7 +96,7 @@ test_sigint_drains_and_reports(void)
 int
 main(void)
 {
-	static const struct th_test tests[] = {
+	static const struct fs_test tests[] = {
 		{ "SIGINT: drained, partial report", test_sigint_drains_and_reports },
 		{ NULL, NULL },
 	};

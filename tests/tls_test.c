@@ -227,7 +227,7 @@ test_client_cert(void)
 int
 main(void)
 {
-	static const struct th_test tests[] = {
+	static const struct fs_test tests[] = {
 		{ "verified TLS: exit 0, nothing lost", test_verified },
 		{ "untrusted CA exits 3 with OpenSSL's reason; verify: false passes", test_wrong_ca },
 		{ "certificate for another host exits 3", test_wrong_host },
