@@ -16,6 +16,7 @@
 #include "broker.h"
 #include "consumer.h"
 #include "fleet.h"
+#include "junit.h"
 #include "report.h"
 #include "sim_clock.h"
 #include "telemetry.h"
@@ -353,7 +354,7 @@ write_report(struct run *r)
 	struct sim_fleet_stats fs;
 	struct sim_report_in in;
 	struct rpt_json *rep = NULL;
-	char path[4096];
+	char path[4096], jpath[4096];
 	enum sim_exit ex = SIM_EXIT_INFRA;
 	bool pass = false;
 
@@ -386,6 +387,13 @@ write_report(struct run *r)
 	if (mkdirs(r->sc.report_dir) != SIM_OK ||
 	    rpt_json_write_file(path, rep, 2) != RPT_OK) {
 		fprintf(stderr, "fleetsim: cannot write %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	/* The same verdict for CI test tabs: one testcase per check and
+	 * assertion. */
+	snprintf(jpath, sizeof(jpath), "%s/junit.xml", r->sc.report_dir);
+	if (rpt_junit_write(jpath, rep) != RPT_OK) {
+		fprintf(stderr, "fleetsim: cannot write %s: %s\n", jpath, strerror(errno));
 		goto out;
 	}
 	if (!r->o->quiet) {
