@@ -59,6 +59,16 @@ test_failing_assertion_is_1(void)
 		CU_ASSERT_TRUE(rpt_json_truthy(rpt_json_get(rpt_json_at(a, 1), "pass")));
 		rpt_json_free(r);
 	}
+	/* The same verdict for CI: junit.xml validates and names the failure. */
+	{
+		const char *src = getenv("FLEETSIM_SOURCE_DIR");
+
+		CU_ASSERT_EQUAL(th_sh("xmllint --noout --schema '%s/tests/junit/junit.xsd' '%s/junit.xml' "
+		    ">/dev/null 2>&1", src ? src : ".", dir), 0);
+		CU_ASSERT_EQUAL(th_sh("grep -q 'failures=\"1\"' '%s/junit.xml'", dir), 0);
+		CU_ASSERT_EQUAL(th_sh("grep -q 'expected patterns.telemetry.sent &lt; 1, actual 80' '%s/junit.xml'",
+		    dir), 0);
+	}
 	sim_broker_free(b);
 }
 
