@@ -1,5 +1,7 @@
 #include "json.h"
 
+#include "buf.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -417,103 +419,67 @@ utf8_encode(uint32_t c, char *out)
 
 /* ---- Writing ---- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool nomem;
-};
-
 static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	size_t cap;
-	char *p;
-
-	if (b->nomem)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 256 : b->cap;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void
-write_string(struct buf *b, const char *s, size_t n)
+write_string(struct rpt_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run, k;
 	uint32_t cp;
 	char esc[8];
 
-	buf_add(b, "\"", 1);
+	rpt_buf_add(b, "\"", 1);
 	while (i < n) {
 		/* Copy plain runs in one go. */
 		for (run = i; run < n && u[run] >= 0x20 && u[run] < 0x80 &&
 		    u[run] != '"' && u[run] != '\\'; run++)
 			;
-		buf_add(b, s + i, run - i);
+		rpt_buf_add(b, s + i, run - i);
 		i = run;
 		if (i == n)
 			break;
 		switch (u[i]) {
-		case '"': buf_add(b, "\\\"", 2); i++; continue;
-		case '\\': buf_add(b, "\\\\", 2); i++; continue;
-		case '\n': buf_add(b, "\\n", 2); i++; continue;
-		case '\t': buf_add(b, "\\t", 2); i++; continue;
-		case '\r': buf_add(b, "\\r", 2); i++; continue;
-		case '\b': buf_add(b, "\\b", 2); i++; continue;
-		case '\f': buf_add(b, "\\f", 2); i++; continue;
+		case '"': rpt_buf_add(b, "\\\"", 2); i++; continue;
+		case '\\': rpt_buf_add(b, "\\\\", 2); i++; continue;
+		case '\n': rpt_buf_add(b, "\\n", 2); i++; continue;
+		case '\t': rpt_buf_add(b, "\\t", 2); i++; continue;
+		case '\r': rpt_buf_add(b, "\\r", 2); i++; continue;
+		case '\b': rpt_buf_add(b, "\\b", 2); i++; continue;
+		case '\f': rpt_buf_add(b, "\\f", 2); i++; continue;
 		default: break;
 		}
 		if (u[i] < 0x20) {
 			snprintf(esc, sizeof(esc), "\\u%04x", u[i]);
-			buf_add(b, esc, 6);
+			rpt_buf_add(b, esc, 6);
 			i++;
 			continue;
 		}
 		/* Invalid UTF-8 becomes U+FFFD so the output is always JSON
 		 * that a strict reader (ours included) accepts. */
 		if ((k = utf8_decode(u + i, n - i, &cp)) == 0) {
-			buf_add(b, "\xef\xbf\xbd", 3);
+			rpt_buf_add(b, "\xef\xbf\xbd", 3);
 			i++;
 		} else {
-			buf_add(b, s + i, k);
+			rpt_buf_add(b, s + i, k);
 			i += k;
 		}
 	}
-	buf_add(b, "\"", 1);
+	rpt_buf_add(b, "\"", 1);
 }
 
 /* Prints the shortest text that reads back as exactly v. */
 static void
-write_number(struct buf *b, double v)
+write_number(struct rpt_buf *b, double v)
 {
 	char tmp[40];
 	int prec;
 
 	if (!isfinite(v)) {
-		buf_add(b, "null", 4);
+		rpt_buf_add(b, "null", 4);
 		return;
 	}
 	if (v == floor(v) && fabs(v) <= 9007199254740992.0) {
 		snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
-		buf_str(b, tmp);
+		rpt_buf_str(b, tmp);
 		return;
 	}
 	for (prec = 15; prec <= 17; prec++) {
@@ -521,33 +487,33 @@ write_number(struct buf *b, double v)
 		if (strtod(tmp, NULL) == v)
 			break;
 	}
-	buf_str(b, tmp);
+	rpt_buf_str(b, tmp);
 }
 
 static void
-newline(struct buf *b, int indent, int depth)
+newline(struct rpt_buf *b, int indent, int depth)
 {
 	int i;
 
 	if (indent <= 0)
 		return;
-	buf_add(b, "\n", 1);
+	rpt_buf_add(b, "\n", 1);
 	for (i = 0; i < indent * depth; i++)
-		buf_add(b, " ", 1);
+		rpt_buf_add(b, " ", 1);
 }
 
 static void
-write_value(struct buf *b, const struct rpt_json *j, int indent, int depth)
+write_value(struct rpt_buf *b, const struct rpt_json *j, int indent, int depth)
 {
 	bool obj;
 	size_t i;
 
 	switch (j->type) {
 	case RPT_JSON_NULL:
-		buf_add(b, "null", 4);
+		rpt_buf_add(b, "null", 4);
 		return;
 	case RPT_JSON_BOOL:
-		buf_str(b, j->u.b ? "true" : "false");
+		rpt_buf_str(b, j->u.b ? "true" : "false");
 		return;
 	case RPT_JSON_NUMBER:
 		write_number(b, j->u.n);
@@ -560,26 +526,26 @@ write_value(struct buf *b, const struct rpt_json *j, int indent, int depth)
 		break;
 	}
 	obj = j->type == RPT_JSON_OBJECT;
-	buf_add(b, obj ? "{" : "[", 1);
+	rpt_buf_add(b, obj ? "{" : "[", 1);
 	for (i = 0; i < j->u.c.len; i++) {
 		if (i > 0)
-			buf_add(b, ",", 1);
+			rpt_buf_add(b, ",", 1);
 		newline(b, indent, depth + 1);
 		if (obj) {
 			write_string(b, j->u.c.keys[i].s, j->u.c.keys[i].len);
-			buf_add(b, indent > 0 ? ": " : ":", indent > 0 ? 2 : 1);
+			rpt_buf_add(b, indent > 0 ? ": " : ":", indent > 0 ? 2 : 1);
 		}
 		write_value(b, j->u.c.items[i], indent, depth + 1);
 	}
 	if (j->u.c.len > 0)
 		newline(b, indent, depth);
-	buf_add(b, obj ? "}" : "]", 1);
+	rpt_buf_add(b, obj ? "}" : "]", 1);
 }
 
 enum rpt_err
 rpt_json_dump(const struct rpt_json *j, int indent, char **out)
 {
-	struct buf b = { 0 };
+	struct rpt_buf b = { 0 };
 
 	if (j == NULL || out == NULL)
 		return RPT_ERR_INVAL;
@@ -614,43 +580,15 @@ out:
 enum rpt_err
 rpt_json_write_file(const char *path, const struct rpt_json *j, int indent)
 {
-	enum rpt_err rc = RPT_OK;
-	char *tmp = NULL;
-	FILE *f = NULL;
-	size_t n;
+	struct rpt_buf b = { 0 };
+	enum rpt_err rc;
 
 	if (path == NULL || j == NULL)
 		return RPT_ERR_INVAL;
-	n = strlen(path) + sizeof(".tmp");
-	if ((tmp = malloc(n)) == NULL)
-		return RPT_ERR_NOMEM;
-	snprintf(tmp, n, "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL) {
-		rc = RPT_ERR_IO;
-		goto out;
-	}
-	if ((rc = rpt_json_write(f, j, indent)) != RPT_OK)
-		goto out;
-	/* The file is complete and on disk before it takes the real name, so
-	 * readers never see half a report. */
-	if (fputc('\n', f) == EOF || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		rc = RPT_ERR_IO;
-		goto out;
-	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		rc = RPT_ERR_IO;
-		goto out;
-	}
-	f = NULL;
-	if (rename(tmp, path) != 0)
-		rc = RPT_ERR_IO;
-out:
-	if (f != NULL)
-		fclose(f);
-	if (rc != RPT_OK)
-		unlink(tmp);
-	free(tmp);
+	write_value(&b, j, indent, 0);
+	rpt_buf_add(&b, "\n", 1);      /* text files end with a newline */
+	rc = b.nomem ? RPT_ERR_NOMEM : rpt_write_atomic(path, b.p, b.len);
+	free(b.p);
 	return rc;
 }
 
@@ -766,14 +704,14 @@ read_hex4(struct parser *p, uint32_t *v)
 static bool
 parse_string(struct parser *p, struct str *out)
 {
-	struct buf b = { 0 };
+	struct rpt_buf b = { 0 };
 	uint32_t cp, lo;
 	size_t start, k;
 	char enc[4];
 	unsigned char c;
 
 	p->pos++;
-	buf_add(&b, "", 0);
+	rpt_buf_add(&b, "", 0);
 	for (;;) {
 		start = p->pos;
 		while (p->pos < p->len) {
@@ -782,7 +720,7 @@ parse_string(struct parser *p, struct str *out)
 				break;
 			p->pos++;
 		}
-		buf_add(&b, p->s + start, p->pos - start);
+		rpt_buf_add(&b, p->s + start, p->pos - start);
 		if (p->pos >= p->len) {
 			fail(p, p->pos, RPT_ERR_PARSE, "unterminated string");
 			goto out;
@@ -803,7 +741,7 @@ parse_string(struct parser *p, struct str *out)
 				fail(p, p->pos, RPT_ERR_PARSE, "invalid UTF-8 in a string");
 				goto out;
 			}
-			buf_add(&b, p->s + p->pos, k);
+			rpt_buf_add(&b, p->s + p->pos, k);
 			p->pos += k;
 			continue;
 		}
@@ -815,14 +753,14 @@ parse_string(struct parser *p, struct str *out)
 			goto out;
 		}
 		switch (p->s[p->pos++]) {
-		case '"': buf_add(&b, "\"", 1); continue;
-		case '\\': buf_add(&b, "\\", 1); continue;
-		case '/': buf_add(&b, "/", 1); continue;
-		case 'b': buf_add(&b, "\b", 1); continue;
-		case 'f': buf_add(&b, "\f", 1); continue;
-		case 'n': buf_add(&b, "\n", 1); continue;
-		case 'r': buf_add(&b, "\r", 1); continue;
-		case 't': buf_add(&b, "\t", 1); continue;
+		case '"': rpt_buf_add(&b, "\"", 1); continue;
+		case '\\': rpt_buf_add(&b, "\\", 1); continue;
+		case '/': rpt_buf_add(&b, "/", 1); continue;
+		case 'b': rpt_buf_add(&b, "\b", 1); continue;
+		case 'f': rpt_buf_add(&b, "\f", 1); continue;
+		case 'n': rpt_buf_add(&b, "\n", 1); continue;
+		case 'r': rpt_buf_add(&b, "\r", 1); continue;
+		case 't': rpt_buf_add(&b, "\t", 1); continue;
 		case 'u': break;
 		default:
 			fail(p, p->pos - 1, RPT_ERR_PARSE,
@@ -852,7 +790,7 @@ parse_string(struct parser *p, struct str *out)
 			}
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		}
-		buf_add(&b, enc, utf8_encode(cp, enc));
+		rpt_buf_add(&b, enc, utf8_encode(cp, enc));
 	}
 	if (b.nomem)
 		fail(p, p->pos, RPT_ERR_NOMEM, "out of memory");

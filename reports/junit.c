@@ -1,5 +1,7 @@
 #include "junit.h"
 
+#include "buf.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,65 +17,6 @@
 
 #define CHECK_TYPE "fleetsim.check"
 #define ASSERT_TYPE "fleetsim.assertion"
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool nomem;
-};
-
-/* Appending never fails on its own: the first allocation failure sticks in
- * nomem and is reported once the document is complete. */
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	size_t cap;
-	char *p;
-
-	if (b->nomem)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 1024 : b->cap;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void
-buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-buf_printf(struct buf *b, const char *fmt, ...)
-{
-	char *s = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->nomem = true;
-		return;
-	}
-	buf_add(b, s, (size_t)n);
-	free(s);
-}
 
 /* Decodes one well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
  * surrogates, nothing past U+10FFFF) from the n bytes at s. Returns its
@@ -129,7 +72,7 @@ xml_char(uint32_t c)
  * them into spaces; a CR is a reference everywhere because parsers turn a
  * literal one into LF. */
 static void
-put_text(struct buf *b, const char *s, bool attr)
+put_text(struct rpt_buf *b, const char *s, bool attr)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0, len;
@@ -137,23 +80,23 @@ put_text(struct buf *b, const char *s, bool attr)
 
 	while (i < n) {
 		switch (u[i]) {
-		case '&': buf_str(b, "&amp;"); i++; continue;
-		case '<': buf_str(b, "&lt;"); i++; continue;
-		case '>': buf_str(b, "&gt;"); i++; continue;
-		case '"': buf_str(b, "&quot;"); i++; continue;
-		case '\'': buf_str(b, "&apos;"); i++; continue;
-		case '\r': buf_str(b, "&#13;"); i++; continue;
-		case '\t': buf_str(b, attr ? "&#9;" : "\t"); i++; continue;
-		case '\n': buf_str(b, attr ? "&#10;" : "\n"); i++; continue;
+		case '&': rpt_buf_str(b, "&amp;"); i++; continue;
+		case '<': rpt_buf_str(b, "&lt;"); i++; continue;
+		case '>': rpt_buf_str(b, "&gt;"); i++; continue;
+		case '"': rpt_buf_str(b, "&quot;"); i++; continue;
+		case '\'': rpt_buf_str(b, "&apos;"); i++; continue;
+		case '\r': rpt_buf_str(b, "&#13;"); i++; continue;
+		case '\t': rpt_buf_str(b, attr ? "&#9;" : "\t"); i++; continue;
+		case '\n': rpt_buf_str(b, attr ? "&#10;" : "\n"); i++; continue;
 		}
 		if ((len = utf8_decode(u + i, n - i, &c)) == 0) {
-			buf_str(b, REPLACEMENT);
+			rpt_buf_str(b, REPLACEMENT);
 			i++;
 		} else {
 			if (xml_char(c))
-				buf_add(b, s + i, len);
+				rpt_buf_add(b, s + i, len);
 			else
-				buf_str(b, REPLACEMENT);
+				rpt_buf_str(b, REPLACEMENT);
 			i += len;
 		}
 	}
@@ -161,22 +104,22 @@ put_text(struct buf *b, const char *s, bool attr)
 
 /* Appends ` name="value"`, value escaped. */
 static void
-put_attr(struct buf *b, const char *name, const char *value)
+put_attr(struct rpt_buf *b, const char *name, const char *value)
 {
-	buf_printf(b, " %s=\"", name);
+	rpt_buf_printf(b, " %s=\"", name);
 	put_text(b, value, true);
-	buf_str(b, "\"");
+	rpt_buf_str(b, "\"");
 }
 
 /* Seconds as xs:decimal, which has no NaN or infinity. A negative time or
  * one of 30,000 years is no measurement either, and validators cap how
  * many digits a decimal may have (libxml2 takes 24), so those become 0. */
 static void
-put_seconds_attr(struct buf *b, double s)
+put_seconds_attr(struct rpt_buf *b, double s)
 {
 	if (!(s >= 0 && s < 1e12))
 		s = 0;
-	buf_printf(b, " time=\"%.3f\"", s);
+	rpt_buf_printf(b, " time=\"%.3f\"", s);
 }
 
 /* A value as report.json would show it (integral numbers without a
@@ -192,18 +135,18 @@ json_text(const struct rpt_json *v)
 }
 
 static void
-put_property(struct buf *b, const char *name, const char *value)
+put_property(struct rpt_buf *b, const char *name, const char *value)
 {
-	buf_str(b, "      <property");
+	rpt_buf_str(b, "      <property");
 	put_attr(b, "name", name);
 	put_attr(b, "value", value);
-	buf_str(b, "/>\n");
+	rpt_buf_str(b, "/>\n");
 }
 
 /* A few facts that help someone looking at a test result find the run
  * behind it; everything else stays in report.json. */
 static void
-put_properties(struct buf *b, const struct rpt_json *r, bool partial)
+put_properties(struct rpt_buf *b, const struct rpt_json *r, bool partial)
 {
 	const struct rpt_json *seed = rpt_json_path(r, "scenario.seed");
 	const char *file = rpt_json_str(rpt_json_path(r, "scenario.file"));
@@ -211,7 +154,7 @@ put_properties(struct buf *b, const struct rpt_json *r, bool partial)
 	const char *verdict = rpt_json_str(rpt_json_get(r, "verdict"));
 	char *s;
 
-	buf_str(b, "    <properties>\n");
+	rpt_buf_str(b, "    <properties>\n");
 	if (file != NULL && file[0] != '\0')
 		put_property(b, "scenario.file", file);
 	if (rpt_json_type(seed) == RPT_JSON_NUMBER) {
@@ -227,30 +170,30 @@ put_properties(struct buf *b, const struct rpt_json *r, bool partial)
 		put_property(b, "verdict", verdict);
 	if (partial)
 		put_property(b, "partial", "true");
-	buf_str(b, "    </properties>\n");
+	rpt_buf_str(b, "    </properties>\n");
 }
 
 /* One <testcase>; message NULL means it passed. */
 static void
-put_case(struct buf *b, const char *name, const char *classname, const char *message,
+put_case(struct rpt_buf *b, const char *name, const char *classname, const char *message,
     const char *type)
 {
-	buf_str(b, "    <testcase");
+	rpt_buf_str(b, "    <testcase");
 	put_attr(b, "name", name);
 	put_attr(b, "classname", classname);
-	buf_str(b, " time=\"0\"");
+	rpt_buf_str(b, " time=\"0\"");
 	if (message == NULL) {
-		buf_str(b, "/>\n");
+		rpt_buf_str(b, "/>\n");
 		return;
 	}
-	buf_str(b, ">\n      <failure");
+	rpt_buf_str(b, ">\n      <failure");
 	put_attr(b, "message", message);
 	put_attr(b, "type", type);
 	/* Viewers show the message in a list and the body when a test is
 	 * opened; some show only one of them, so both carry it. */
-	buf_str(b, ">");
+	rpt_buf_str(b, ">");
 	put_text(b, message, false);
-	buf_str(b, "</failure>\n    </testcase>\n");
+	rpt_buf_str(b, "</failure>\n    </testcase>\n");
 }
 
 /* An array's length; anything else has no entries. */
@@ -284,7 +227,7 @@ assertion_message(const char *expr, const struct rpt_json *actual)
 }
 
 static void
-build(struct buf *b, const struct rpt_json *r)
+build(struct rpt_buf *b, const struct rpt_json *r)
 {
 	const struct rpt_json *checks = rpt_json_get(r, "checks");
 	const struct rpt_json *asserts = rpt_json_get(r, "assertions");
@@ -308,17 +251,17 @@ build(struct buf *b, const struct rpt_json *r)
 	for (size_t i = 0; i < nasserts; i++)
 		failures += !rpt_json_truthy(rpt_json_get(rpt_json_at(asserts, i), "pass"));
 
-	buf_str(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"fleetsim\"");
-	buf_printf(b, " tests=\"%zu\" failures=\"%zu\" errors=\"0\"", nchecks + nasserts, failures);
+	rpt_buf_str(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"fleetsim\"");
+	rpt_buf_printf(b, " tests=\"%zu\" failures=\"%zu\" errors=\"0\"", nchecks + nasserts, failures);
 	put_seconds_attr(b, duration);
-	buf_str(b, ">\n  <testsuite");
+	rpt_buf_str(b, ">\n  <testsuite");
 	put_attr(b, "name", scenario);
-	buf_printf(b, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\"",
+	rpt_buf_printf(b, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\"",
 	    nchecks + nasserts, failures);
 	put_seconds_attr(b, duration);
 	if (started != NULL && started[0] != '\0')
 		put_attr(b, "timestamp", started);
-	buf_str(b, ">\n");
+	rpt_buf_str(b, ">\n");
 	put_properties(b, r, partial);
 
 	for (size_t i = 0; i < nchecks; i++) {
@@ -354,16 +297,16 @@ build(struct buf *b, const struct rpt_json *r)
 	}
 
 	if (partial)
-		buf_str(b, "    <system-out>fleetsim: partial run: a signal ended it early, "
+		rpt_buf_str(b, "    <system-out>fleetsim: partial run: a signal ended it early, "
 		    "so the counts cover only the part that ran\n</system-out>\n");
-	buf_str(b, "  </testsuite>\n</testsuites>\n");
+	rpt_buf_str(b, "  </testsuite>\n</testsuites>\n");
 	free(classname);
 }
 
 enum rpt_err
 rpt_junit_dump(const struct rpt_json *report, char **out)
 {
-	struct buf b = { 0 };
+	struct rpt_buf b = { 0 };
 
 	if (report == NULL || out == NULL || rpt_json_type(report) != RPT_JSON_OBJECT)
 		return RPT_ERR_INVAL;
@@ -379,46 +322,14 @@ rpt_junit_dump(const struct rpt_json *report, char **out)
 enum rpt_err
 rpt_junit_write(const char *path, const struct rpt_json *report)
 {
-	enum rpt_err rc = RPT_OK;
-	char *xml = NULL, *tmp = NULL;
-	FILE *f = NULL;
-	size_t n;
+	enum rpt_err rc;
+	char *xml = NULL;
 
 	if (path == NULL)
 		return RPT_ERR_INVAL;
 	if ((rc = rpt_junit_dump(report, &xml)) != RPT_OK)
-		goto out;
-	n = strlen(path) + sizeof(".tmp");
-	if ((tmp = malloc(n)) == NULL) {
-		rc = RPT_ERR_NOMEM;
-		goto out;
-	}
-	snprintf(tmp, n, "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL) {
-		rc = RPT_ERR_IO;
-		goto out;
-	}
-	/* The file is complete and on disk before it takes the real name, so
-	 * a CI job picking it up never sees half a document. */
-	n = strlen(xml);
-	if (fwrite(xml, 1, n, f) != n || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		rc = RPT_ERR_IO;
-		goto out;
-	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		rc = RPT_ERR_IO;
-		goto out;
-	}
-	f = NULL;
-	if (rename(tmp, path) != 0)
-		rc = RPT_ERR_IO;
-out:
-	if (f != NULL)
-		fclose(f);
-	if (rc != RPT_OK && tmp != NULL)
-		unlink(tmp);
-	free(tmp);
+		return rc;
+	rc = rpt_write_atomic(path, xml, strlen(xml));
 	free(xml);
 	return rc;
 }
