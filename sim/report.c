@@ -163,6 +163,13 @@ sim_report_build(const struct sim_report_in *in)
 	if (pat != NULL)
 		rpt_json_set(pat, "telemetry", telemetry_json(in));
 	rpt_json_set(r, "patterns", pat);
+	if (in->series != NULL) {
+		struct rpt_json *ts = rpt_json_object();
+
+		if (ts != NULL)
+			rpt_json_set(ts, "telemetry", rpt_series_to_json(in->series));
+		rpt_json_set(r, "timeseries", ts);
+	}
 	return r;
 }
 

@@ -10,6 +10,7 @@
 
 #include "fleet.h"
 #include "json.h"
+#include "series.h"
 #include "scenario.h"
 #include "sim_err.h"
 #include "telemetry.h"
@@ -29,6 +30,7 @@ struct sim_report_in {
 	uint64_t consumer_decode_errors;
 	unsigned consumer_connections;
 	const char *consumer_last_error;
+	const struct rpt_series *series;    /* telemetry per second; NULL: none */
 };
 
 /* Builds the report without verdict, checks or assertions. NULL on NOMEM. */

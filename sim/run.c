@@ -18,6 +18,7 @@
 #include "fleet.h"
 #include "junit.h"
 #include "report.h"
+#include "series.h"
 #include "sim_clock.h"
 #include "telemetry.h"
 #include "transport.h"
@@ -59,7 +60,55 @@ struct run {
 	size_t nfilters;
 	unsigned nconsumers;
 	char infra_msg[1024];
+	/* The per-second series and what the previous sample saw. */
+	struct rpt_series *series;
+	uint64_t next_sample;
+	struct sim_tm_counts last_tm;
+	struct sim_fleet_stats last_fs;
 };
+
+/* The telemetry series' columns, in the order sample() fills them. */
+static const char *const series_cols[] = {
+	"t", "sent", "received", "errors", "p50_ms", "p99_ms", "max_ms", "connected", "reconnects",
+};
+#define NSERIES (sizeof(series_cols) / sizeof(series_cols[0]))
+
+/* One row a second while the fleet runs: counts are per second, latency
+ * covers the messages that arrived in that second (NaN when none did),
+ * and t is the wall-clock second, so shards' series line up. */
+static void
+sample(struct run *r, uint64_t now)
+{
+	struct sim_fleet_stats fs;
+	struct sim_tm_counts tc;
+	struct rpt_hist *w;
+	struct timespec ts;
+	double row[NSERIES];
+	bool any;
+
+	if (r->fleet == NULL || r->series == NULL || now < r->next_sample)
+		return;
+	r->next_sample += SIM_NS_PER_S;
+	sim_fleet_stats(r->fleet, &fs);
+	sim_tm_counts(r->chk, &tc);
+	w = sim_tm_window(r->chk);
+	any = rpt_hist_count(w) > 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	row[0] = (double)ts.tv_sec;
+	row[1] = (double)(tc.sent - r->last_tm.sent);
+	row[2] = (double)(tc.received - r->last_tm.received);
+	row[3] = (double)((fs.connect_failures - r->last_fs.connect_failures) +
+	    (fs.disconnects - r->last_fs.disconnects) + (tc.dropped - r->last_tm.dropped));
+	row[4] = any ? (double)rpt_hist_percentile(w, 50) / SIM_NS_PER_MS : NAN;
+	row[5] = any ? (double)rpt_hist_percentile(w, 99) / SIM_NS_PER_MS : NAN;
+	row[6] = any ? (double)rpt_hist_max(w) / SIM_NS_PER_MS : NAN;
+	row[7] = (double)fs.connected_now;
+	row[8] = (double)(fs.reconnects - r->last_fs.reconnects);
+	rpt_hist_reset(w);
+	r->last_tm = tc;
+	r->last_fs = fs;
+	(void)rpt_series_add(r->series, row);
+}
 
 static void
 progress(struct run *r, uint64_t now)
@@ -130,6 +179,8 @@ start_fleet(struct run *r, uint64_t now)
 	if (rv != SIM_OK)
 		return rv;
 	r->phase = PH_RUN;
+	r->next_sample = now + SIM_NS_PER_S;
+	rpt_hist_reset(sim_tm_window(r->chk));
 	sim_fleet_start(r->fleet);
 	return SIM_OK;
 }
@@ -160,16 +211,19 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		break;
 	case PH_RUN:
+		sample(r, now);
 		if (now >= r->send_end)
 			start_drain(r, now);
 		break;
 	case PH_DRAIN:
+		sample(r, now);
 		/* Once every message is in, waiting longer proves nothing. */
 		if (now >= r->deadline ||
 		    (sim_tm_all_received(r->chk) && sim_fleet_owed(r->fleet) == 0))
 			start_close(r, now);
 		break;
 	case PH_CLOSE:
+		sample(r, now);
 		if (r->fleet != NULL)
 			sim_fleet_stats(r->fleet, &fs);
 		if (now >= r->deadline || ((r->fleet == NULL || fs.connected_now == 0) &&
@@ -358,6 +412,9 @@ write_report(struct run *r)
 	enum sim_exit ex = SIM_EXIT_INFRA;
 	bool pass = false;
 
+	/* A last, partial row, so the rows add up to the totals. */
+	r->next_sample = 0;
+	sample(r, sim_now_ns());
 	if (r->fleet != NULL)
 		sim_fleet_stats(r->fleet, &fs);
 	if (r->drained_at == 0)
@@ -377,6 +434,7 @@ write_report(struct run *r)
 		.consumer_decode_errors = r->cons ? sim_consumer_decode_errors(r->cons) : 0,
 		.consumer_connections = r->nconsumers,
 		.consumer_last_error = r->cons ? sim_consumer_last_error(r->cons) : NULL,
+		.series = r->series,
 	};
 	rep = sim_report_build(&in);
 	if (rep == NULL || sim_report_judge(rep, &r->sc, &pass) != SIM_OK) {
@@ -388,6 +446,20 @@ write_report(struct run *r)
 	    rpt_json_write_file(path, rep, 2) != RPT_OK) {
 		fprintf(stderr, "fleetsim: cannot write %s: %s\n", path, strerror(errno));
 		goto out;
+	}
+	/* The per-second series as CSV, for spreadsheets and plotting. */
+	{
+		struct rpt_buf csv = { 0 };
+		enum rpt_err rc = rpt_series_csv(r->series, "pattern", "telemetry", false, &csv);
+
+		snprintf(jpath, sizeof(jpath), "%s/timeseries.csv", r->sc.report_dir);
+		if (rc == RPT_OK)
+			rc = rpt_write_atomic(jpath, csv.p, csv.len);
+		free(csv.p);
+		if (rc != RPT_OK) {
+			fprintf(stderr, "fleetsim: cannot write %s: %s\n", jpath, strerror(errno));
+			goto out;
+		}
 	}
 	/* The same verdict for CI test tabs: one testcase per check and
 	 * assertion. */
@@ -414,6 +486,7 @@ run_fini(struct run *r)
 	sim_fleet_free(r->fleet);
 	sim_consumer_free(r->cons);
 	sim_tm_checker_free(r->chk);
+	rpt_series_free(r->series);
 	sim_transport_free(r->tp);
 	if (r->tick != NULL)
 		event_free(r->tick);
@@ -504,6 +577,10 @@ sim_run(const struct sim_run_opts *o)
 		goto fail;
 	if ((rv = sim_tm_checker_new((uint32_t)sim_scenario_devices(&r.sc), r.run_id, &r.chk)) != SIM_OK)
 		goto fail;
+	if (rpt_series_new(series_cols, NSERIES, &r.series) != RPT_OK) {
+		rv = SIM_ERR_NOMEM;
+		goto fail;
+	}
 	co = (struct sim_consumer_opts){
 		.connections = r.nconsumers,
 		.run_id = r.run_id,

@@ -25,6 +25,7 @@ struct sim_tm_checker {
 	struct track *dev;
 	struct sim_tm_counts n;
 	struct rpt_hist *lat;
+	struct rpt_hist *win;       /* the same since the last window reset */
 };
 
 static void
@@ -93,7 +94,7 @@ sim_tm_checker_new(uint32_t ndevices, uint32_t run_id, struct sim_tm_checker **o
 	c->ndevices = ndevices;
 	c->run_id = run_id;
 	c->dev = calloc(ndevices ? ndevices : 1, sizeof(*c->dev));
-	if (c->dev == NULL || rpt_hist_new(&c->lat) != RPT_OK) {
+	if (c->dev == NULL || rpt_hist_new(&c->lat) != RPT_OK || rpt_hist_new(&c->win) != RPT_OK) {
 		sim_tm_checker_free(c);
 		return SIM_ERR_NOMEM;
 	}
@@ -111,6 +112,7 @@ sim_tm_checker_free(struct sim_tm_checker *c)
 			free(c->dev[i].bits);
 	free(c->dev);
 	rpt_hist_free(c->lat);
+	rpt_hist_free(c->win);
 	free(c);
 }
 
@@ -191,6 +193,7 @@ sim_tm_check(struct sim_tm_checker *c, const uint8_t *payload, size_t len, uint6
 	struct sim_tm_hdr h;
 	struct track *t;
 	enum sim_tm_verdict v = SIM_TM_OK;
+	uint64_t lat;
 
 	if (sim_tm_decode(payload, len, &h) != SIM_OK) {
 		c->n.malformed++;
@@ -214,7 +217,9 @@ sim_tm_check(struct sim_tm_checker *c, const uint8_t *payload, size_t len, uint6
 	}
 	c->n.received++;
 	t->received++;
-	rpt_hist_record(c->lat, now_ns > h.intended_ns ? now_ns - h.intended_ns : 0);
+	lat = now_ns > h.intended_ns ? now_ns - h.intended_ns : 0;
+	rpt_hist_record(c->lat, lat);
+	rpt_hist_record(c->win, lat);
 	if (h.seq == t->low && t->nwords == 0) {
 		/* The common case: in order, no gap pending. */
 		t->low++;
@@ -242,6 +247,12 @@ const struct rpt_hist *
 sim_tm_latency(const struct sim_tm_checker *c)
 {
 	return c->lat;
+}
+
+struct rpt_hist *
+sim_tm_window(struct sim_tm_checker *c)
+{
+	return c->win;
 }
 
 void

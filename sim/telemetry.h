@@ -72,5 +72,8 @@ void sim_tm_range_counts(const struct sim_tm_checker *c, uint32_t first, uint32_
 bool sim_tm_all_received(const struct sim_tm_checker *c);
 /* The latency histogram (ns), owned by the checker. */
 const struct rpt_hist *sim_tm_latency(const struct sim_tm_checker *c);
+/* Latencies since the caller last reset this one (rpt_hist_reset), for
+ * per-second series; owned by the checker. */
+struct rpt_hist *sim_tm_window(struct sim_tm_checker *c);
 
 #endif

@@ -69,6 +69,23 @@ test_qos_0_1_2(void)
 		CU_ASSERT(th_num(r, "patterns.telemetry.latency_ms.p50") <=
 		    th_num(r, "patterns.telemetry.latency_ms.p99"));
 		CU_ASSERT_STRING_EQUAL(rpt_json_str(rpt_json_path(r, "verdict")), "pass");
+		/* The per-second series adds up to the totals. */
+		{
+			const struct rpt_json *rows = rpt_json_path(r, "timeseries.telemetry.rows");
+			double sent = 0, received = 0;
+
+			CU_ASSERT(rpt_json_len(rows) >= 5);
+			for (size_t i = 0; i < rpt_json_len(rows); i++) {
+				sent += rpt_json_num(rpt_json_at(rpt_json_at(rows, i), 1));
+				received += rpt_json_num(rpt_json_at(rpt_json_at(rows, i), 2));
+			}
+			CU_ASSERT_EQUAL(sent, 6000);
+			CU_ASSERT_EQUAL(received, 6000);
+			CU_ASSERT_EQUAL(th_sh("head -1 '%s/timeseries.csv' | grep -q '^pattern,t,sent,received,'",
+			    dir), 0);
+			CU_ASSERT_EQUAL(th_sh("test $(wc -l < '%s/timeseries.csv') -eq %zu", dir,
+			    rpt_json_len(rows) + 1), 0);
+		}
 		rpt_json_free(r);
 	}
 	sim_broker_free(b);
