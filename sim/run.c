@@ -448,7 +448,7 @@ write_report(struct run *r)
 		goto out;
 	}
 	/* The per-second series as CSV, for spreadsheets and plotting. */
-	{
+	if (r->sc.report_formats & SIM_REPORT_CSV) {
 		struct rpt_buf csv = { 0 };
 		enum rpt_err rc = rpt_series_csv(r->series, "pattern", "telemetry", false, &csv);
 
@@ -464,7 +464,7 @@ write_report(struct run *r)
 	/* The same verdict for CI test tabs: one testcase per check and
 	 * assertion. */
 	snprintf(jpath, sizeof(jpath), "%s/junit.xml", r->sc.report_dir);
-	if (rpt_junit_write(jpath, rep) != RPT_OK) {
+	if ((r->sc.report_formats & SIM_REPORT_JUNIT) && rpt_junit_write(jpath, rep) != RPT_OK) {
 		fprintf(stderr, "fleetsim: cannot write %s: %s\n", jpath, strerror(errno));
 		goto out;
 	}

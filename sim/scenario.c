@@ -74,8 +74,10 @@ static const char *const telemetry_keys[] = {
 };
 enum { E_EVERY, E_JITTER, E_QOS, E_TOPIC, E_SIZE };
 
-static const char *const report_keys[] = { "dir", NULL };
-enum { R_DIR };
+static const char *const report_keys[] = { "dir", "formats", NULL };
+enum { R_DIR, R_FORMATS };
+/* In the order of enum sim_report_format's bits. */
+static const char *const format_names[] = { "json", "junit", "html", "csv", NULL };
 
 #define MAX_KEYS 8
 
@@ -1031,6 +1033,31 @@ load_asserts(struct loader *l, int id)
 }
 
 static enum sim_err
+load_formats(struct loader *l, int id)
+{
+	yaml_node_t *n = node(l, id);
+	unsigned mask = 0;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(l, id, "expected a list of formats like [json, junit, html, csv], not %s",
+		    kind(n));
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		const char *s = scalar(l, *it);
+		size_t k;
+
+		for (k = 0; s != NULL && format_names[k] != NULL; k++)
+			if (strcmp(s, format_names[k]) == 0)
+				break;
+		if (s == NULL || format_names[k] == NULL)
+			return fail(l, *it, "expected a report format: json, junit, html or csv");
+		mask |= 1u << k;
+	}
+	/* report.json is what assertions, merge and compare read: always. */
+	l->sc->report_formats = mask | SIM_REPORT_JSON;
+	return SIM_OK;
+}
+
+static enum sim_err
 load_report(struct loader *l, int id)
 {
 	int v[MAX_KEYS] = { 0 };
@@ -1038,6 +1065,9 @@ load_report(struct loader *l, int id)
 
 	if (present(l, id) && (rv = get_keys(l, id, "report", "a mapping like { dir: out }",
 	    report_keys, v)) != SIM_OK)
+		return rv;
+	l->sc->report_formats = SIM_REPORT_ALL;
+	if (present(l, v[R_FORMATS]) && (rv = load_formats(l, v[R_FORMATS])) != SIM_OK)
 		return rv;
 	if (l->ov != NULL && l->ov->report_dir != NULL) {
 		if ((l->sc->report_dir = strdup(l->ov->report_dir)) == NULL)

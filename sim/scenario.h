@@ -59,6 +59,15 @@ struct sim_target {
 	struct sim_tmpl *password;  /* likewise */
 };
 
+/* report.formats: which files a run writes (default all). */
+enum sim_report_format {
+	SIM_REPORT_JSON = 1 << 0,   /* report.json */
+	SIM_REPORT_JUNIT = 1 << 1,  /* junit.xml */
+	SIM_REPORT_HTML = 1 << 2,   /* report.html */
+	SIM_REPORT_CSV = 1 << 3,    /* timeseries.csv */
+	SIM_REPORT_ALL = 0xf,
+};
+
 struct sim_scenario_assert {
 	struct rpt_assertion a;
 	struct sim_pos pos;
@@ -77,6 +86,7 @@ struct sim_scenario {
 	struct sim_scenario_assert *asserts;
 	size_t nasserts;
 	char *report_dir;           /* default "fleetsim-report" */
+	unsigned report_formats;    /* enum sim_report_format bits; json is always on */
 };
 
 /* Overrides from the command line, applied before validation. */

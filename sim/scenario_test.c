@@ -199,6 +199,7 @@ test_defaults(void)
 	CU_ASSERT_PTR_NULL(sc.target.username);
 	CU_ASSERT_EQUAL(sc.nasserts, 0);
 	CU_ASSERT_STRING_EQUAL(sc.report_dir, "fleetsim-report");
+	CU_ASSERT_EQUAL(sc.report_formats, SIM_REPORT_ALL);
 	CU_ASSERT_EQUAL_FATAL(sc.ngroups, 1);
 	g = &sc.groups[0];
 	CU_ASSERT_EQUAL(g->pos.line, 4);
@@ -412,7 +413,13 @@ test_unknown_keys(void)
 	    "t.yaml:3:41: unknown key 'pass' in tls; expected one of: ca, cert, key, verify");
 	expect_msg("name: x\nduration: 1s\nfleet: [ { group: g, count: 1 } ]\n"
 	    "report: { folder: x }\n",
-	    "t.yaml:4:11: unknown key 'folder' in report; expected one of: dir");
+	    "t.yaml:4:11: unknown key 'folder' in report; expected one of: dir, formats");
+	expect_msg("name: x\nduration: 1s\nfleet: [ { group: g, count: 1 } ]\n"
+	    "report: { formats: [json, pdf] }\n",
+	    "t.yaml:4:27: expected a report format: json, junit, html or csv");
+	expect_msg("name: x\nduration: 1s\nfleet: [ { group: g, count: 1 } ]\n"
+	    "report: { formats: json }\n",
+	    "t.yaml:4:20: expected a list of formats like [json, junit, html, csv], not a scalar");
 	expect_msg("name: x\nname: y\n", "t.yaml:2:1: duplicate key 'name' in the scenario");
 	expect_msg("name: x\n[a]: y\n",
 	    "t.yaml:2:1: expected a key name in the scenario, not a list");
@@ -786,6 +793,25 @@ test_fini(void)
 	CU_ASSERT_EQUAL(sc.ngroups, 0);
 }
 
+/* report.json is always written: assertions, merge and compare read it. */
+static void
+test_formats(void)
+{
+	struct sim_scenario sc;
+	struct sim_diag d;
+	const char *sets[1] = { "report.dir=x" };
+	struct sim_overrides ov = { .sets = sets, .nsets = 1 };
+
+	CU_ASSERT_EQUAL_FATAL(load("name: x\nduration: 1s\nfleet: [ { group: g, count: 1 } ]\n"
+	    "report: { formats: [junit, csv] }\n", NULL, &sc, &d), SIM_OK);
+	CU_ASSERT_EQUAL(sc.report_formats, SIM_REPORT_JSON | SIM_REPORT_JUNIT | SIM_REPORT_CSV);
+	sim_scenario_fini(&sc);
+	CU_ASSERT_EQUAL_FATAL(load("name: x\nduration: 1s\nfleet: [ { group: g, count: 1 } ]\n"
+	    "report: { formats: [] }\n", &ov, &sc, &d), SIM_OK);
+	CU_ASSERT_EQUAL(sc.report_formats, SIM_REPORT_JSON);
+	sim_scenario_fini(&sc);
+}
+
 int
 main(void)
 {
@@ -807,6 +833,7 @@ main(void)
 		{ "--set", test_set },
 		{ "--broker, --report-dir, --seed", test_overrides },
 		{ "fini", test_fini },
+		{ "report formats", test_formats },
 		{ NULL, NULL },
 	};
 
