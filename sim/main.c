@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare_cmd.h"
 #include "run.h"
 
 static const char usage[] =
     "usage: fleetsim run SCENARIO.yaml [--broker URL] [--report-dir DIR] [--seed N]\n"
     "                    [--set PATH=VALUE]... [--quiet]\n"
     "       fleetsim validate SCENARIO.yaml [--broker URL] [--set PATH=VALUE]...\n"
+    "       fleetsim compare BASE/report.json NEW/report.json [--max-regression PCT%]\n"
     "       fleetsim --version | --help\n";
 
 static const char help[] =
@@ -19,6 +21,7 @@ static const char help[] =
     "\n"
     "  run        run the scenario and write DIR/report.json\n"
     "  validate   check the scenario without connecting anything\n"
+    "  compare    compare two report.json files figure by figure; exit 1 on a regression\n"
     "\n"
     "  --broker URL        mqtt://HOST[:PORT] or mqtts://HOST[:PORT]; default: the\n"
     "                      scenario's target, else an embedded Mosquitto on loopback\n"
@@ -26,9 +29,13 @@ static const char help[] =
     "  --seed N            override the scenario's seed\n"
     "  --set PATH=VALUE    override a scalar, e.g. --set fleet.sensors.count=5000\n"
     "  --quiet             print nothing but errors\n"
+    "  --max-regression PCT  (compare) how far a latency percentile may rise and a\n"
+    "                      throughput fall, in percent (default 10%); correctness\n"
+    "                      counts (lost, duplicates, ...) may not rise at all\n"
     "\n"
-    "Exit codes: 0 passed, 1 a check or assertion failed, 2 usage or scenario\n"
-    "error, 3 infrastructure failure (broker, TLS, descriptors, mosquitto).\n";
+    "Exit codes: 0 passed, 1 a check or assertion failed (compare: a figure\n"
+    "regressed), 2 usage, scenario or unreadable report error, 3 infrastructure\n"
+    "failure (broker, TLS, descriptors, mosquitto).\n";
 
 static int
 bad_usage(const char *fmt, const char *arg)
@@ -74,6 +81,8 @@ main(int argc, char **argv)
 		printf("%s%s", usage, help);
 		return 0;
 	}
+	if (strcmp(verb, "compare") == 0)
+		return sim_compare_main(argc, argv);
 	if (strcmp(verb, "run") != 0 && strcmp(verb, "validate") != 0)
 		return bad_usage("unknown command '%s'", verb);
 
