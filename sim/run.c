@@ -16,6 +16,7 @@
 #include "broker.h"
 #include "consumer.h"
 #include "fleet.h"
+#include "html.h"
 #include "junit.h"
 #include "report.h"
 #include "series.h"
@@ -460,6 +461,12 @@ write_report(struct run *r)
 			fprintf(stderr, "fleetsim: cannot write %s: %s\n", jpath, strerror(errno));
 			goto out;
 		}
+	}
+	/* For people: one self-contained page with the charts. */
+	snprintf(jpath, sizeof(jpath), "%s/report.html", r->sc.report_dir);
+	if ((r->sc.report_formats & SIM_REPORT_HTML) && rpt_html_write(jpath, rep, r->sc.text) != RPT_OK) {
+		fprintf(stderr, "fleetsim: cannot write %s: %s\n", jpath, strerror(errno));
+		goto out;
 	}
 	/* The same verdict for CI test tabs: one testcase per check and
 	 * assertion. */

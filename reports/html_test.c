@@ -1,0 +1,404 @@
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "fs_test.h"
+#include "hist.h"
+#include "html.h"
+#include "json.h"
+
+/* A judged report with one failed assertion, one whose path was missing
+ * (actual null), a failed check, and six seconds of series where the
+ * fourth second received nothing (latency cells null). */
+static const char REPORT[] =
+    "{\"schema_version\":1,\"fleetsim_version\":\"0.1.0\","
+    "\"scenario\":{\"name\":\"smoke <&>\",\"file\":\"scenarios/smoke.yaml\",\"seed\":42,"
+    "\"duration_s\":6,\"drain_s\":2},"
+    "\"started_at\":\"2024-05-01T12:34:56Z\",\"duration_s\":8.25,\"partial\":false,"
+    "\"verdict\":\"fail\","
+    "\"broker\":{\"url\":\"mqtt://127.0.0.1:1883\",\"embedded\":true},"
+    "\"devices\":{\"planned\":1000,\"connected\":990,\"connect_ms\":{\"p50\":6.2,\"p99\":12.5}},"
+    "\"patterns\":{\"telemetry\":{\"sent\":12345,\"received\":12340,\"lost\":5,\"duplicates\":0,"
+    "\"throughput_per_s\":2056.7,"
+    "\"latency_ms\":{\"count\":1000,\"p50\":1.5,\"p99\":9.75,\"max\":12},"
+    "\"by_group\":{\"sensors\":{\"devices\":1000,\"qos\":1,\"sent\":12345}}}},"
+    "\"timeseries\":{\"telemetry\":{"
+    "\"columns\":[\"t\",\"sent\",\"received\",\"errors\",\"p50_ms\",\"p99_ms\",\"max_ms\","
+    "\"connected\",\"reconnects\"],"
+    "\"rows\":["
+    "[1714566896,100,90,0,1.0,2.0,3.0,500,0],"
+    "[1714566897,3000,2990,1,1.5,8.0,12.0,990,2],"
+    "[1714566898,3000,3000,0,1.4,7.0,9.0,990,0],"
+    "[1714566899,0,0,0,null,null,null,990,0],"
+    "[1714566900,3245,3260,0,1.6,9.75,11.0,990,1],"
+    "[1714566901,3000,3000,0,1.2,5.0,6.0,0,0]]}},"
+    "\"checks\":["
+    "{\"name\":\"telemetry.no_loss_qos1_qos2\",\"pass\":false,"
+    "\"detail\":\"expected 0 QoS 1/2 messages lost, got 5\"},"
+    "{\"name\":\"mqtt.no_decode_errors\",\"pass\":true,"
+    "\"detail\":\"expected 0 malformed MQTT packets, got 0\"}],"
+    "\"assertions\":["
+    "{\"expr\":\"patterns.telemetry.latency_ms.p99 < 5ms\",\"actual\":9.75,\"pass\":false},"
+    "{\"expr\":\"patterns.telemetry.lost <= 10\",\"actual\":5,\"pass\":true},"
+    "{\"expr\":\"patterns.nope.p99 < 1\",\"actual\":null,\"pass\":false}]}";
+
+static const char SCENARIO[] =
+    "name: smoke\n"
+    "# <script>alert('x')</script> & more\n"
+    "duration: 6s\n";
+
+static char tmpdir[] = "/tmp/rpt_html_testXXXXXX";
+
+static struct rpt_json *
+parse(const char *text)
+{
+	struct rpt_json *j = NULL;
+	char err[256];
+	enum rpt_err rc = rpt_json_parse(text, strlen(text), &j, err, sizeof(err));
+
+	if (rc != RPT_OK)
+		fprintf(stderr, "\n  parse: %s\n", err);
+	CU_ASSERT_EQUAL_FATAL(rc, RPT_OK);
+	return j;
+}
+
+/* REPORT with a 1,000-sample histogram (1..1000 us) under the pattern. */
+static struct rpt_json *
+full_report(void)
+{
+	struct rpt_json *r = parse(REPORT);
+	struct rpt_hist *h = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(rpt_hist_new(&h), RPT_OK);
+	for (uint64_t i = 1; i <= 1000; i++)
+		rpt_hist_record(h, i * 1000);
+	CU_ASSERT_EQUAL_FATAL(rpt_json_set(rpt_json_path(r, "patterns.telemetry"),
+	    "latency_histogram", rpt_hist_to_json(h)), RPT_OK);
+	rpt_hist_free(h);
+	return r;
+}
+
+static char *
+dump(const struct rpt_json *r, const char *scenario)
+{
+	char *s = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(rpt_html_dump(r, scenario, &s), RPT_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	return s;
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Asserts that needle occurs in html (n times, when n >= 0). */
+static void
+check_has(const char *html, const char *needle, int n)
+{
+	int c = count(html, needle);
+
+	if (n < 0 ? c == 0 : c != n)
+		fprintf(stderr, "\n  \"%s\" occurs %d times, want %d\n", needle, c, n);
+	CU_ASSERT(n < 0 ? c > 0 : c == n);
+}
+
+/* The data-points value of the series named name in the chart kind, or -1
+ * when there is no such series. */
+static long
+points_of(const char *html, const char *kind, const char *name)
+{
+	char chart[128], series[128];
+	const char *c, *end, *s, *dp;
+
+	snprintf(chart, sizeof(chart), "data-chart=\"%s\"", kind);
+	snprintf(series, sizeof(series), "data-series=\"%s\"", name);
+	if ((c = strstr(html, chart)) == NULL || (end = strstr(c, "</svg>")) == NULL)
+		return -1;
+	if ((s = strstr(c, series)) == NULL || s > end)
+		return -1;
+	if ((dp = strstr(s, "data-points=\"")) == NULL || dp > end)
+		return -1;
+	return strtol(dp + strlen("data-points=\""), NULL, 10);
+}
+
+/* No external reference of any kind: not even the SVG namespace URL,
+ * which inline SVG in HTML does not need. */
+static void
+check_self_contained(const char *html)
+{
+	CU_ASSERT_PTR_NULL(strcasestr(html, "http"));
+	CU_ASSERT_PTR_NULL(strcasestr(html, "<script"));
+	CU_ASSERT_PTR_NULL(strcasestr(html, "src="));
+	CU_ASSERT_PTR_NULL(strcasestr(html, "href="));
+	CU_ASSERT_PTR_NULL(strcasestr(html, "url("));
+	CU_ASSERT_PTR_NULL(strcasestr(html, "@import"));
+}
+
+static void
+test_verdict_and_assertions(void)
+{
+	struct rpt_json *r = full_report();
+	char *html = dump(r, SCENARIO);
+
+	check_has(html, "<!DOCTYPE html>", 1);
+	check_has(html, "data-verdict=\"fail\">FAIL</p>", 1);
+	/* The verdict comes before everything else on the page. */
+	CU_ASSERT(strstr(html, "id=\"verdict\"") < strstr(html, "id=\"assertions\""));
+	CU_ASSERT(strstr(html, "id=\"assertions\"") < strstr(html, "class=\"chart\""));
+	check_has(html, "<code>patterns.telemetry.latency_ms.p99 &lt; 5ms</code>", 1);
+	check_has(html, "<code>patterns.telemetry.lost &lt;= 10</code>", 1);
+	check_has(html, "<code>patterns.nope.p99 &lt; 1</code>", 1);
+	check_has(html, "<td class=\"num\">9.75</td>", 1);
+	check_has(html, "<td class=\"num\">n/a</td>", 1);
+	check_has(html, "<code>telemetry.no_loss_qos1_qos2</code>", 1);
+	check_has(html, "expected 0 QoS 1/2 messages lost, got 5", 1);
+	/* Two failed assertions and a failed check. */
+	check_has(html, "<tr class=\"fail\"><td class=\"bad\">FAIL</td>", 3);
+	check_has(html, "<tr class=\"pass\"><td class=\"ok\">PASS</td>", 2);
+	check_has(html, "<title>fleetsim report: smoke &lt;&amp;&gt;</title>", 1);
+	free(html);
+	rpt_json_free(r);
+}
+
+static void
+test_charts_and_points(void)
+{
+	struct rpt_json *r = full_report();
+	char *html = dump(r, SCENARIO);
+	static const char *const per_row[][2] = {
+		{ "throughput", "sent" }, { "throughput", "received" }, { "errors", "errors" },
+		{ "connections", "connected" }, { "connections", "reconnects" },
+	};
+	static const char *const latency[] = { "p50_ms", "p99_ms", "max_ms" };
+
+	check_has(html, "<svg class=\"chart\"", 5);
+	check_has(html, "data-pattern=\"telemetry\" viewBox", 5);
+	check_has(html, "<path class=\"series\"", 9);
+	/* Six rows, six points; latency skips the second that had none. */
+	for (size_t i = 0; i < sizeof(per_row) / sizeof(per_row[0]); i++)
+		CU_ASSERT_EQUAL(points_of(html, per_row[i][0], per_row[i][1]), 6);
+	for (size_t i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(points_of(html, "latency", latency[i]), 5);
+	/* 1,000 samples resolve three decades (p99.9), sampled every 0.05. */
+	CU_ASSERT_EQUAL(points_of(html, "latency_distribution", "latency_ms"), 61);
+	check_has(html, ">99.9%</text>", 1);
+	check_has(html, ">90%</text>", 1);
+	/* The gap splits the latency lines into two runs. */
+	CU_ASSERT(count(html, " M") >= 3);
+	check_has(html, "(right axis)", 1);
+	check_has(html, "seconds since 12:34:56 UTC", 4);
+	/* The chart order the issue asks for. */
+	CU_ASSERT(strstr(html, "data-chart=\"throughput\"") < strstr(html, "data-chart=\"latency\""));
+	CU_ASSERT(strstr(html, "data-chart=\"latency\"") <
+	    strstr(html, "data-chart=\"latency_distribution\""));
+	CU_ASSERT(strstr(html, "data-chart=\"latency_distribution\"") <
+	    strstr(html, "data-chart=\"connections\""));
+	CU_ASSERT(strstr(html, "data-chart=\"connections\"") < strstr(html, "data-chart=\"errors\""));
+	check_has(html, "no data", 0);
+	free(html);
+	rpt_json_free(r);
+}
+
+static void
+test_key_figures_and_metadata(void)
+{
+	struct rpt_json *r = full_report();
+	char *html = dump(r, SCENARIO);
+
+	check_has(html, "<th>sent</th><th>received</th><th>lost</th><th>duplicates</th>", 1);
+	check_has(html, "<td class=\"num\">12,345</td><td class=\"num\">12,340</td>"
+	    "<td class=\"num\">5</td><td class=\"num\">0</td>", 1);
+	check_has(html, "<td class=\"num\">2057 / s</td>", 1);
+	check_has(html, "<td class=\"num\">1.50 ms</td>", 1);
+	check_has(html, "<td class=\"num\">9.75 ms</td>", 1);
+	check_has(html, "<td class=\"num\">12 ms</td>", 1);
+	check_has(html, "<td class=\"num\">990 of 1,000</td>", 1);
+	check_has(html, "<h3>By group</h3>", 1);
+	check_has(html, "<tr><th>sensors</th>", 1);
+	check_has(html, "<tr><th>scenario.seed</th><td>42</td></tr>", 1);
+	check_has(html, "<tr><th>broker.url</th><td>mqtt://127.0.0.1:1883</td></tr>", 1);
+	check_has(html, "<tr><th>devices.connect_ms.p99</th><td>12.5</td></tr>", 1);
+	check_has(html, "<tr><th>started_at</th><td>2024-05-01T12:34:56Z</td></tr>", 1);
+	/* The series and totals are in the charts and tables, not metadata. */
+	check_has(html, "<th>timeseries", 0);
+	check_has(html, "<th>patterns", 0);
+	free(html);
+	rpt_json_free(r);
+}
+
+static void
+test_scenario_escaped(void)
+{
+	struct rpt_json *r = full_report();
+	char *html = dump(r, SCENARIO);
+
+	check_has(html, "<pre class=\"scenario\">name: smoke\n"
+	    "# &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more\nduration: 6s\n</pre>", 1);
+	check_self_contained(html);
+	free(html);
+	/* Without the text, the page says where to look. */
+	html = dump(r, NULL);
+	check_has(html, "<pre", 0);
+	check_has(html, "scenario text is not available", 1);
+	free(html);
+	rpt_json_free(r);
+}
+
+static void
+test_write_file(void)
+{
+	struct rpt_json *r = full_report();
+	char *html = dump(r, SCENARIO), path[256], *back;
+	FILE *f;
+	long n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(tmpdir));
+	snprintf(path, sizeof(path), "%s/report.html", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(rpt_html_write(path, r, SCENARIO), RPT_OK);
+	f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	back = calloc(1, (size_t)n + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+	CU_ASSERT_EQUAL(fread(back, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(back, html);
+	snprintf(path, sizeof(path), "%s/report.html.tmp", tmpdir);
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/report.html", tmpdir);
+	unlink(path);
+	/* A folder that does not exist is an I/O error, not a crash. */
+	snprintf(path, sizeof(path), "%s/missing/report.html", tmpdir);
+	CU_ASSERT_EQUAL(rpt_html_write(path, r, NULL), RPT_ERR_IO);
+	CU_ASSERT_EQUAL(rmdir(tmpdir), 0);
+	free(back);
+	free(html);
+	rpt_json_free(r);
+}
+
+static void
+test_invalid(void)
+{
+	struct rpt_json *arr = parse("[1]"), *obj = parse("{}");
+	char *s = NULL;
+
+	CU_ASSERT_EQUAL(rpt_html_dump(NULL, NULL, &s), RPT_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpt_html_dump(arr, NULL, &s), RPT_ERR_INVAL);
+	CU_ASSERT_PTR_NULL(s);
+	CU_ASSERT_EQUAL(rpt_html_dump(obj, NULL, NULL), RPT_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpt_html_write(NULL, obj, NULL), RPT_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpt_html_write("/tmp/x.html", arr, NULL), RPT_ERR_INVAL);
+	rpt_json_free(arr);
+	rpt_json_free(obj);
+}
+
+/* An empty report still gives a page, with no charts and no verdict. */
+static void
+test_empty_report(void)
+{
+	struct rpt_json *r = parse("{}");
+	char *html = dump(r, NULL);
+
+	check_has(html, "data-verdict=\"unknown\">NO VERDICT</p>", 1);
+	check_has(html, "The scenario has no assertions.", 1);
+	check_has(html, "class=\"chart\"", 0);
+	check_has(html, "</html>", 1);
+	check_self_contained(html);
+	free(html);
+	rpt_json_free(r);
+}
+
+/* A series-only pattern with a column the page has no chart for, only
+ * reconnects (no second axis then), and malformed cells and histogram. */
+static void
+test_generic_columns(void)
+{
+	struct rpt_json *r = parse(
+	    "{\"verdict\":\"pass\","
+	    "\"patterns\":{\"cmd\":{\"sent\":3,\"latency_histogram\":{\"unit\":\"bogus\"}}},"
+	    "\"timeseries\":{\"cmd\":{\"columns\":[\"t\",\"reconnects\"],\"rows\":[[10,1],[11,\"x\"]]},"
+	    "\"q<&>\":{\"columns\":[\"t\",\"queue \\\"depth\\\"\"],\"rows\":[[5,1],[6,2],[7,4]]},"
+	    "\"broken\":{\"columns\":7,\"rows\":[[1]]}}}");
+	char *html = dump(r, NULL);
+
+	check_has(html, "data-verdict=\"pass\">PASS</p>", 1);
+	CU_ASSERT_EQUAL(points_of(html, "connections", "reconnects"), 1);
+	check_has(html, "(right axis)", 0);
+	check_has(html, "h0", 1);      /* the lone point is drawn as a dot */
+	check_has(html, "could not be read", 1);
+	check_has(html, "<h2>Pattern: q&lt;&amp;&gt;</h2>", 1);
+	CU_ASSERT_EQUAL(points_of(html, "queue &quot;depth&quot;", "queue &quot;depth&quot;"), 3);
+	check_has(html, "<h2>Pattern: broken</h2>", 1);
+	check_has(html, "class=\"chart\"", 2);
+	/* Rows without "t" would count; these have it. */
+	check_has(html, "seconds since", 2);
+	check_self_contained(html);
+	free(html);
+	rpt_json_free(r);
+}
+
+/* A day-long series is thinned to per-column min and max, so the page
+ * stays small and a one-second spike still sets the scale. */
+static void
+test_long_series(void)
+{
+	struct rpt_json *r = rpt_json_object(), *ts = rpt_json_object(), *s = rpt_json_object();
+	struct rpt_json *cols = rpt_json_array(), *rows = rpt_json_array();
+	const size_t n = 86400;
+	char *html;
+	long pts;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(rpt_json_push(cols, rpt_json_string("t")), RPT_OK);
+	CU_ASSERT_EQUAL(rpt_json_push(cols, rpt_json_string("sent")), RPT_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct rpt_json *row = rpt_json_array();
+
+		rpt_json_push(row, rpt_json_number(1e9 + (double)i));
+		rpt_json_push(row, rpt_json_number(i == n / 2 ? 1e6 : 100 + (double)(i % 7)));
+		CU_ASSERT_EQUAL_FATAL(rpt_json_push(rows, row), RPT_OK);
+	}
+	CU_ASSERT_EQUAL(rpt_json_set(s, "columns", cols), RPT_OK);
+	CU_ASSERT_EQUAL(rpt_json_set(s, "rows", rows), RPT_OK);
+	CU_ASSERT_EQUAL(rpt_json_set(ts, "telemetry", s), RPT_OK);
+	CU_ASSERT_EQUAL(rpt_json_set(r, "timeseries", ts), RPT_OK);
+	html = dump(r, NULL);
+	pts = points_of(html, "throughput", "sent");
+	CU_ASSERT(pts > 500 && pts <= 2 * 512);
+	check_has(html, ">1.0M</text>", 1);
+	CU_ASSERT(strlen(html) < 100000);
+	free(html);
+	rpt_json_free(r);
+}
+
+int
+main(void)
+{
+	static const struct fs_test tests[] = {
+		{ "verdict, assertions and checks at the top", test_verdict_and_assertions },
+		{ "a chart per series group, points equal rows", test_charts_and_points },
+		{ "key figures and run metadata", test_key_figures_and_metadata },
+		{ "scenario text escaped, nothing external", test_scenario_escaped },
+		{ "written atomically, same as the dump", test_write_file },
+		{ "invalid arguments", test_invalid },
+		{ "an empty report still renders", test_empty_report },
+		{ "unknown columns and malformed input", test_generic_columns },
+		{ "long series are thinned, spikes kept", test_long_series },
+		{ NULL, NULL },
+	};
+
+	return fs_test_main("html", tests);
+}
