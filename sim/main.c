@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "compare_cmd.h"
+#include "metrics.h"
 #include "run.h"
 
 static const char usage[] =
     "usage: fleetsim run SCENARIO.yaml [--broker URL] [--report-dir DIR] [--seed N]\n"
-    "                    [--set PATH=VALUE]... [--quiet]\n"
+    "                    [--set PATH=VALUE]... [--metrics HOST:PORT] [--quiet]\n"
     "       fleetsim validate SCENARIO.yaml [--broker URL] [--set PATH=VALUE]...\n"
     "       fleetsim compare BASE/report.json NEW/report.json [--max-regression PCT%]\n"
     "       fleetsim --version | --help\n";
@@ -28,6 +29,8 @@ static const char help[] =
     "  --report-dir DIR    where report.json goes (default: the scenario's report.dir)\n"
     "  --seed N            override the scenario's seed\n"
     "  --set PATH=VALUE    override a scalar, e.g. --set fleet.sensors.count=5000\n"
+    "  --metrics HOST:PORT (run) serve Prometheus metrics at http://HOST:PORT/metrics\n"
+    "                      while the run lasts, e.g. 127.0.0.1:9464\n"
     "  --quiet             print nothing but errors\n"
     "  --max-regression PCT  (compare) how far a latency percentile may rise and a\n"
     "                      throughput fall, in percent (default 10%); correctness\n"
@@ -100,7 +103,8 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "--broker") == 0 || strcmp(a, "--report-dir") == 0 ||
-		    strcmp(a, "--seed") == 0 || strcmp(a, "--set") == 0) {
+		    strcmp(a, "--seed") == 0 || strcmp(a, "--set") == 0 ||
+		    strcmp(a, "--metrics") == 0) {
 			if (val == NULL) {
 				rc = bad_usage("%s needs a value", a);
 				goto out;
@@ -108,6 +112,16 @@ main(int argc, char **argv)
 			i++;
 			if (strcmp(a, "--broker") == 0) {
 				o.ov.broker_url = val;
+			} else if (strcmp(a, "--metrics") == 0) {
+				struct sim_diag d = { "" };
+				char host[256];
+				uint16_t port;
+
+				if (sim_metrics_parse_addr(val, host, sizeof(host), &port, &d) != SIM_OK) {
+					rc = bad_usage("--metrics: %s", d.msg);
+					goto out;
+				}
+				o.metrics_addr = val;
 			} else if (strcmp(a, "--report-dir") == 0) {
 				o.ov.report_dir = val;
 			} else if (strcmp(a, "--seed") == 0) {

@@ -233,6 +233,22 @@ render(const struct sim_metrics *m, struct evbuffer *b)
 
 /* ---- serving ---- */
 
+/* A plain-text error of our own: evhttp_send_error would replace the
+ * headers (Allow among them) with its HTML page's. */
+static void
+reply_error(struct evhttp_request *req, int code, const char *reason)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "text/plain; charset=utf-8");
+	if (b != NULL && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+		evbuffer_add_printf(b, "%d %s\n", code, reason);
+	evhttp_send_reply(req, code, reason, b);
+	if (b != NULL)
+		evbuffer_free(b);
+}
+
 static void
 handle(struct evhttp_request *req, void *arg)
 {
@@ -245,17 +261,17 @@ handle(struct evhttp_request *req, void *arg)
 	char len[32];
 
 	if (path == NULL || strcmp(path, "/metrics") != 0) {
-		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+		reply_error(req, HTTP_NOTFOUND, "Not Found");
 		goto out;
 	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(oh, "Allow", "GET, HEAD");
-		evhttp_send_error(req, 405, "Method Not Allowed");
+		reply_error(req, 405, "Method Not Allowed");
 		goto out;
 	}
 	body = evbuffer_new();
 	if (body == NULL || render(m, body) != 0) {
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		reply_error(req, HTTP_INTERNAL, "Internal Server Error");
 		goto out;
 	}
 	evhttp_add_header(oh, "Content-Type", CONTENT_TYPE);

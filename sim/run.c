@@ -18,6 +18,7 @@
 #include "fleet.h"
 #include "html.h"
 #include "junit.h"
+#include "metrics.h"
 #include "report.h"
 #include "series.h"
 #include "sim_clock.h"
@@ -46,6 +47,7 @@ struct run {
 	struct sim_tm_checker *chk;
 	struct sim_consumer *cons;
 	struct sim_fleet *fleet;
+	struct sim_metrics *metrics;
 	struct event *tick, *sigint, *sigterm, *sighup;
 	enum phase phase;
 	enum sim_exit infra;        /* set when the run must end with exit 3 */
@@ -53,6 +55,7 @@ struct run {
 	uint64_t t0, deadline, send_start, send_end;
 	uint64_t sent_until, drained_at;   /* when sending stopped, when the drain ended */
 	uint64_t next_progress, last_received;
+	uint64_t next_metrics;
 	time_t started_at;
 	bool partial, tty;
 	int signals;
@@ -130,6 +133,39 @@ progress(struct run *r, uint64_t now)
 	    (double)rpt_hist_percentile(lat, 99) / SIM_NS_PER_MS,
 	    (unsigned long long)(fs.connect_failures + fs.disconnects + tc.dropped));
 	r->last_received = tc.received;
+}
+
+/* Hands the live numbers to the --metrics endpoint once a second; a
+ * scrape between two updates sees the earlier one. */
+static void
+publish_metrics(struct run *r, uint64_t now)
+{
+	struct sim_metrics_snapshot s = { 0 };
+	struct sim_fleet_stats fs;
+	struct sim_tm_counts tc;
+
+	if (r->metrics == NULL || now < r->next_metrics)
+		return;
+	r->next_metrics = now + SIM_NS_PER_S;
+	s.scenario = r->sc.name;
+	s.devices_planned = sim_scenario_devices(&r->sc);
+	if (r->fleet != NULL) {
+		sim_fleet_stats(r->fleet, &fs);
+		s.devices_connected = fs.connected_now;
+		s.connect_failures = fs.connect_failures;
+		s.disconnects = fs.disconnects;
+		s.reconnects = fs.reconnects;
+	}
+	sim_tm_counts(r->chk, &tc);
+	s.tm_sent = tc.sent;
+	s.tm_received = tc.received;
+	s.tm_duplicates = tc.duplicates;
+	s.tm_out_of_order = tc.out_of_order;
+	s.tm_dropped = tc.dropped;
+	s.tm_foreign = tc.foreign;
+	s.tm_malformed = tc.malformed;
+	s.tm_latency = sim_tm_latency(r->chk);
+	sim_metrics_update(r->metrics, &s);
 }
 
 static void
@@ -237,6 +273,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	}
 	progress(r, now);
+	publish_metrics(r, now);
 }
 
 static void
@@ -490,6 +527,7 @@ out:
 static void
 run_fini(struct run *r)
 {
+	sim_metrics_free(r->metrics);
 	sim_fleet_free(r->fleet);
 	sim_consumer_free(r->cons);
 	sim_tm_checker_free(r->chk);
@@ -615,6 +653,9 @@ sim_run(const struct sim_run_opts *o)
 	}
 	if ((rv = sim_consumer_new(r.base, r.tp, &r.sc.target, r.chk, &co, &r.cons)) != SIM_OK)
 		goto fail;
+	if (o->metrics_addr != NULL &&
+	    (rv = sim_metrics_start(r.base, o->metrics_addr, &r.metrics, &d)) != SIM_OK)
+		goto fail;
 	r.tick = event_new(r.base, -1, EV_PERSIST, tick_cb, &r);
 	r.sigint = evsignal_new(r.base, SIGINT, signal_cb, &r);
 	r.sigterm = evsignal_new(r.base, SIGTERM, signal_cb, &r);
@@ -632,6 +673,7 @@ sim_run(const struct sim_run_opts *o)
 	r.t0 = sim_now_ns();
 	r.deadline = r.t0 + CLOUD_READY_NS;
 	r.phase = PH_CLOUD;
+	publish_metrics(&r, r.t0);
 	sim_consumer_start(r.cons);
 	event_base_dispatch(r.base);
 	if (r.tty && !o->quiet)

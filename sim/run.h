@@ -18,6 +18,7 @@ struct sim_run_opts {
 	const char *scenario;       /* path */
 	struct sim_overrides ov;
 	bool quiet;                 /* no progress line, no summary */
+	const char *metrics_addr;   /* --metrics HOST:PORT; NULL = no endpoint */
 };
 
 /* `fleetsim run`: returns the exit code. */
