@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
 	libevent-dev libssl-dev libyaml-dev libcunit1-dev libpaho-mqtt-dev
-	mosquitto mosquitto-clients openssl libxml2-utils chromium
+	mosquitto mosquitto-clients openssl libxml2-utils chromium python3 python3-jsonschema
 )
 
 missing=()

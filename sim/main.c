@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "compare_cmd.h"
+#include "merge_cmd.h"
 #include "metrics.h"
 #include "run.h"
 
@@ -13,6 +14,7 @@ static const char usage[] =
     "                    [--set PATH=VALUE]... [--metrics HOST:PORT] [--quiet]\n"
     "       fleetsim validate SCENARIO.yaml [--broker URL] [--set PATH=VALUE]...\n"
     "       fleetsim compare BASE/report.json NEW/report.json [--max-regression PCT%]\n"
+    "       fleetsim merge OUT_DIR REPORT_DIR...\n"
     "       fleetsim --version | --help\n";
 
 static const char help[] =
@@ -23,6 +25,7 @@ static const char help[] =
     "  run        run the scenario and write DIR/report.json\n"
     "  validate   check the scenario without connecting anything\n"
     "  compare    compare two report.json files figure by figure; exit 1 on a regression\n"
+    "  merge      combine shard reports into one, re-judged\n"
     "\n"
     "  --broker URL        mqtt://HOST[:PORT] or mqtts://HOST[:PORT]; default: the\n"
     "                      scenario's target, else an embedded Mosquitto on loopback\n"
@@ -86,6 +89,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(verb, "compare") == 0)
 		return sim_compare_main(argc, argv);
+	if (strcmp(verb, "merge") == 0)
+		return sim_merge_main(argc, argv);
 	if (strcmp(verb, "run") != 0 && strcmp(verb, "validate") != 0)
 		return bad_usage("unknown command '%s'", verb);
 

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim_clock.h"
@@ -40,6 +41,9 @@ group_json(const struct sim_report_in *in, const struct sim_group *g, uint32_t f
 		sim_tm_range_counts(in->chk, first, g->count, &c);
 	rpt_json_set_num(o, "devices", g->count);
 	rpt_json_set_num(o, "qos", g->telemetry.qos);
+	/* Judging needs it (exactly-once only holds for persistent
+	 * sessions), and a merged report has no scenario to ask. */
+	rpt_json_set_bool(o, "clean_session", g->clean_session);
 	rpt_json_set_num(o, "sent", (double)c.sent);
 	rpt_json_set_num(o, "received", (double)c.received);
 	rpt_json_set_num(o, "lost", (double)(c.sent - c.received));
@@ -109,6 +113,10 @@ devices_json(const struct sim_report_in *in)
 		rpt_json_set_num(cm, "max", h ? (double)rpt_hist_max(h) / SIM_NS_PER_MS : 0);
 	}
 	rpt_json_set(d, "connect_ms", cm);
+	/* The summary alone cannot be merged: shards' percentiles do not
+	 * combine, their histograms do. */
+	if (s->connect != NULL)
+		rpt_json_set(d, "connect_histogram", rpt_hist_to_json(s->connect));
 	/* Never all connected is null, not 0: 0 would read as "instantly". */
 	if (s->all_connected_ns != 0 || in->fleet == NULL)
 		rpt_json_set_num(d, "all_connected_after_s", (double)s->all_connected_ns / SIM_NS_PER_S);
@@ -195,9 +203,10 @@ num(const struct rpt_json *r, const char *path)
 }
 
 enum sim_err
-sim_report_judge(struct rpt_json *r, const struct sim_scenario *sc, bool *pass)
+sim_report_judge_asserts(struct rpt_json *r, const struct rpt_assertion *as, size_t nas, bool *pass)
 {
 	struct rpt_json *checks = rpt_json_array(), *asserts = rpt_json_array();
+	const struct rpt_json *groups = rpt_json_path(r, "patterns.telemetry.by_group");
 	bool all = true;
 	double lost_reliable = 0, dup_exact = 0;
 	bool any_reliable = false, any_exact = false;
@@ -211,23 +220,26 @@ sim_report_judge(struct rpt_json *r, const struct sim_scenario *sc, bool *pass)
 	}
 	/* MQTT promises QoS 1 and 2 delivery and QoS 2 exactly once; those are
 	 * the invariants every run checks. QoS 0 loss is reported, and an
-	 * assertion may bound it. */
-	for (size_t i = 0; i < sc->ngroups; i++) {
-		const struct sim_group *g = &sc->groups[i];
-		char path[512];
+	 * assertion may bound it. Each group's qos and session come from the
+	 * report itself, so a merged report is judged like a run's (a group
+	 * without telemetry has qos 0). */
+	for (size_t i = 0; i < rpt_json_len(groups); i++) {
+		const struct rpt_json *g = rpt_json_at(groups, i);
+		const struct rpt_json *cs = rpt_json_get(g, "clean_session");
+		double qos = rpt_json_num(rpt_json_get(g, "qos"));
 
-		if (!g->telemetry.enabled || g->telemetry.qos == 0)
+		if (qos == 0)
 			continue;
-		snprintf(path, sizeof(path), "patterns.telemetry.by_group.%s.lost", g->name);
 		any_reliable = true;
-		lost_reliable += num(r, path);
+		lost_reliable += rpt_json_num(rpt_json_get(g, "lost"));
 		/* With a clean session, an unfinished QoS 2 exchange is
 		 * restarted as a new message after a reconnect, so only
-		 * persistent sessions promise exactly once across one. */
-		if (g->telemetry.qos == 2 && !g->clean_session) {
-			snprintf(path, sizeof(path), "patterns.telemetry.by_group.%s.duplicates", g->name);
+		 * persistent sessions promise exactly once across one. A
+		 * report from before clean_session was recorded gets the
+		 * scenario default, true. */
+		if (qos == 2 && cs != NULL && !rpt_json_truthy(cs)) {
 			any_exact = true;
-			dup_exact += num(r, path);
+			dup_exact += rpt_json_num(rpt_json_get(g, "duplicates"));
 		}
 	}
 	if (any_reliable) {
@@ -245,8 +257,8 @@ sim_report_judge(struct rpt_json *r, const struct sim_scenario *sc, bool *pass)
 	snprintf(detail, sizeof(detail), "expected 0 malformed MQTT packets, got %.0f", bad);
 	add_check(checks, "mqtt.no_decode_errors", bad == 0, detail, &all);
 
-	for (size_t i = 0; i < sc->nasserts; i++) {
-		const struct rpt_assertion *a = &sc->asserts[i].a;
+	for (size_t i = 0; i < nas; i++) {
+		const struct rpt_assertion *a = &as[i];
 		struct rpt_json *o = rpt_json_object();
 		double actual = NAN;
 		bool ok = false;
@@ -267,6 +279,22 @@ sim_report_judge(struct rpt_json *r, const struct sim_scenario *sc, bool *pass)
 	rpt_json_set_str(r, "verdict", all ? "pass" : "fail");
 	*pass = all;
 	return SIM_OK;
+}
+
+enum sim_err
+sim_report_judge(struct rpt_json *r, const struct sim_scenario *sc, bool *pass)
+{
+	struct rpt_assertion *as = NULL;
+	enum sim_err rv;
+
+	/* Shallow copies: the scenario keeps owning the strings. */
+	if (sc->nasserts > 0 && (as = calloc(sc->nasserts, sizeof(*as))) == NULL)
+		return SIM_ERR_NOMEM;
+	for (size_t i = 0; i < sc->nasserts; i++)
+		as[i] = sc->asserts[i].a;
+	rv = sim_report_judge_asserts(r, as, sc->nasserts, pass);
+	free(as);
+	return rv;
 }
 
 enum sim_err

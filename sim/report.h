@@ -14,6 +14,7 @@
 #include "scenario.h"
 #include "sim_err.h"
 #include "telemetry.h"
+#include "verdict.h"
 
 /* Everything the report is made of; borrowed for the call. */
 struct sim_report_in {
@@ -37,7 +38,14 @@ struct sim_report_in {
 struct rpt_json *sim_report_build(const struct sim_report_in *in);
 
 /* Adds "checks" (built-in correctness invariants), "assertions" and
- * "verdict" to r. *pass is true when every check and assertion passed. */
+ * "verdict" to r, replacing any already there. *pass is true when every
+ * check and assertion passed. Needs only the report: each group's qos and
+ * clean_session are read from patterns.telemetry.by_group, so a report
+ * read back from disk (a merged one) is judged exactly like a run's. as
+ * (nas of them) is borrowed. */
+enum sim_err sim_report_judge_asserts(struct rpt_json *r, const struct rpt_assertion *as,
+    size_t nas, bool *pass);
+/* sim_report_judge_asserts with the scenario's assertions. */
 enum sim_err sim_report_judge(struct rpt_json *r, const struct sim_scenario *sc, bool *pass);
 
 /* Checks that every assertion path names a number in the report, giving
