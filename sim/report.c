@@ -250,6 +250,22 @@ sim_report_judge_asserts(struct rpt_json *r, const struct rpt_assertion *as, siz
 		snprintf(detail, sizeof(detail), "expected 0 QoS 2 duplicates, got %.0f", dup_exact);
 		add_check(checks, "telemetry.exactly_once_qos2", dup_exact == 0, detail, &all);
 	}
+	/* A broker must deliver one publisher's messages on a topic in the
+	 * order it received them (MQTT 3.1.1 4.6, 5.0 4.6) — within unbroken
+	 * connections. Across reconnects, or spread over several $share
+	 * consumers, reordering is allowed, so the check applies only to
+	 * runs with neither; out_of_order is reported either way. */
+	if (rpt_json_num(rpt_json_path(r, "patterns.telemetry.received")) > 0 &&
+	    rpt_json_num(rpt_json_path(r, "broker.consumer_connections")) == 1 &&
+	    rpt_json_num(rpt_json_path(r, "broker.consumer_reconnects")) == 0 &&
+	    rpt_json_num(rpt_json_path(r, "devices.reconnects")) == 0 &&
+	    rpt_json_num(rpt_json_path(r, "devices.disconnects")) == 0) {
+		double ooo = rpt_json_num(rpt_json_path(r, "patterns.telemetry.out_of_order"));
+
+		snprintf(detail, sizeof(detail), "expected 0 messages out of order on unbroken "
+		    "connections, got %.0f", ooo);
+		add_check(checks, "telemetry.in_order", ooo == 0, detail, &all);
+	}
 	snprintf(detail, sizeof(detail), "expected 0 malformed telemetry payloads, got %.0f",
 	    num(r, "patterns.telemetry.malformed"));
 	add_check(checks, "telemetry.integrity", num(r, "patterns.telemetry.malformed") == 0, detail, &all);

@@ -156,12 +156,60 @@ test_judge(void)
 	rpt_json_free(r);
 }
 
+/* Order is checked on unbroken connections to one consumer only. */
+static void
+test_order(void)
+{
+	struct sim_scenario sc;
+	struct sim_diag d;
+	struct sim_tm_checker *c;
+	struct sim_report_in in;
+	struct rpt_json *r;
+	bool pass;
+
+	for (int swap = 0; swap < 2; swap++) {
+		load("", 1, &sc, &d, SIM_OK);
+		CU_ASSERT_FATAL(sim_tm_checker_new(3, 9, &c) == SIM_OK);
+		/* Device 0 sends seq 0 and 1; they arrive in order, or swapped. */
+		sim_tm_next_seq(c, 0);
+		sim_tm_next_seq(c, 0);
+		{
+			struct sim_tm_hdr h0 = { .run_id = 9, .device = 0, .seq = 0, .intended_ns = 100 };
+			struct sim_tm_hdr h1 = { .run_id = 9, .device = 0, .seq = 1, .intended_ns = 100 };
+			uint8_t b0[SIM_TELEMETRY_MIN_SIZE], b1[SIM_TELEMETRY_MIN_SIZE];
+
+			sim_tm_encode(b0, &h0);
+			sim_tm_encode(b1, &h1);
+			sim_tm_check(c, swap ? b1 : b0, sizeof(b0), 1000);
+			sim_tm_check(c, swap ? b0 : b1, sizeof(b0), 1000);
+		}
+		in = (struct sim_report_in){ .sc = &sc, .chk = c, .duration_s = 1, .broker_url = "x",
+			.consumer_connections = 1 };
+		r = sim_report_build(&in);
+		CU_ASSERT_FATAL(r != NULL);
+		CU_ASSERT_EQUAL(sim_report_judge(r, &sc, &pass), SIM_OK);
+		CU_ASSERT_PTR_NOT_NULL(check_named(r, "telemetry.in_order"));
+		CU_ASSERT_EQUAL(rpt_json_truthy(rpt_json_get(check_named(r, "telemetry.in_order"), "pass")),
+		    !swap);
+		rpt_json_free(r);
+		/* With two consumer connections the broker may interleave. */
+		in.consumer_connections = 2;
+		r = sim_report_build(&in);
+		CU_ASSERT_EQUAL(sim_report_judge(r, &sc, &pass), SIM_OK);
+		CU_ASSERT_PTR_NULL(check_named(r, "telemetry.in_order"));
+		rpt_json_free(r);
+		sim_tm_checker_free(c);
+		sim_scenario_fini(&sc);
+	}
+}
+
 int
 main(void)
 {
 	static const struct fs_test tests[] = {
 		{ "assertion paths checked against the skeleton", test_paths },
 		{ "built-in checks and assertions", test_judge },
+		{ "order checked on unbroken connections", test_order },
 		{ NULL, NULL },
 	};
 
