@@ -166,7 +166,7 @@ test_write_failures(void)
 	struct hal_flash f, g;
 	uint64_t done, done2, t = 0;
 	int fails = 0, same = 1;
-	char v[16], before[16];
+	char v[16], before[256];
 
 	CU_ASSERT_EQUAL_FATAL(hal_flash_init(&f, &c, 4, "g", 1), HAL_OK);
 	CU_ASSERT_EQUAL_FATAL(hal_flash_init(&g, &c, 4, "g", 1), HAL_OK);
