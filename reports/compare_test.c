@@ -6,6 +6,7 @@
 
 #include "compare.h"
 #include "fs_test.h"
+#include "rpt_test.h"
 
 /* A report reduced to what compare reads, plus decoys it must ignore. */
 static char *
@@ -30,26 +31,13 @@ report(double p99, double tput, double lost)
 	return s;
 }
 
-static struct rpt_json *
-parse(const char *text)
-{
-	struct rpt_json *j = NULL;
-	char err[128] = "";
-
-	CU_ASSERT_FATAL(text != NULL);
-	if (rpt_json_parse(text, strlen(text), &j, err, sizeof(err)) != RPT_OK)
-		fprintf(stderr, "\n  parse: %s\n", err);
-	CU_ASSERT_FATAL(j != NULL);
-	return j;
-}
-
 /* Compares report(base...) with report(cur...) at limit. */
 static void
 cmp(double bp99, double btput, double blost, double cp99, double ctput, double clost,
     double limit, struct rpt_cmp_result *r)
 {
 	char *bt = report(bp99, btput, blost), *ct = report(cp99, ctput, clost);
-	struct rpt_json *b = parse(bt), *c = parse(ct);
+	struct rpt_json *b = rt_parse(bt), *c = rt_parse(ct);
 
 	CU_ASSERT_EQUAL(rpt_compare(b, c, limit, r), RPT_OK);
 	rpt_json_free(b);
@@ -210,9 +198,9 @@ test_which_figures(void)
 static void
 test_missing(void)
 {
-	struct rpt_json *b = parse("{\"patterns\": {\"t\": {\"lost\": 0, \"late\": 1,\n"
+	struct rpt_json *b = rt_parse("{\"patterns\": {\"t\": {\"lost\": 0, \"late\": 1,\n"
 	    "  \"latency_ms\": {\"p99\": 2, \"p999\": 3}}}}");
-	struct rpt_json *c = parse("{\"patterns\": {\"t\": {\"lost\": 0, \"dropped\": 7,\n"
+	struct rpt_json *c = rt_parse("{\"patterns\": {\"t\": {\"lost\": 0, \"dropped\": 7,\n"
 	    "  \"latency_ms\": {\"p99\": 2, \"p999\": null}}}}");
 	struct rpt_cmp_result r;
 	const struct rpt_cmp_row *row;
@@ -262,7 +250,7 @@ static const char rr_cur[] =
 static void
 test_new_pattern_generic(void)
 {
-	struct rpt_json *b = parse(rr_base), *c = parse(rr_cur);
+	struct rpt_json *b = rt_parse(rr_base), *c = rt_parse(rr_cur);
 	struct rpt_cmp_result r;
 	const struct rpt_cmp_row *row;
 
@@ -292,9 +280,9 @@ test_new_pattern_generic(void)
 static void
 test_zero_base(void)
 {
-	struct rpt_json *b = parse("{\"patterns\": {\"t\": {\"throughput_per_s\": 0, \"lost\": 0,\n"
+	struct rpt_json *b = rt_parse("{\"patterns\": {\"t\": {\"throughput_per_s\": 0, \"lost\": 0,\n"
 	    "  \"latency_ms\": {\"p99\": 0, \"max\": 0}}}}");
-	struct rpt_json *c = parse("{\"patterns\": {\"t\": {\"throughput_per_s\": 50, \"lost\": 0,\n"
+	struct rpt_json *c = rt_parse("{\"patterns\": {\"t\": {\"throughput_per_s\": 50, \"lost\": 0,\n"
 	    "  \"latency_ms\": {\"p99\": 3, \"max\": 0}}}}");
 	struct rpt_cmp_result r;
 	const struct rpt_cmp_row *row;
@@ -314,8 +302,8 @@ test_zero_base(void)
 static void
 test_bad_input(void)
 {
-	struct rpt_json *empty = parse("{}"), *arr = parse("[1, 2]");
-	struct rpt_json *ok = parse("{\"patterns\": {\"t\": {\"lost\": 0}}}");
+	struct rpt_json *empty = rt_parse("{}"), *arr = rt_parse("[1, 2]");
+	struct rpt_json *ok = rt_parse("{\"patterns\": {\"t\": {\"lost\": 0}}}");
 	struct rpt_cmp_result r;
 
 	CU_ASSERT_EQUAL(rpt_compare(ok, ok, -1, &r), RPT_ERR_RANGE);
@@ -389,8 +377,8 @@ test_print(void)
 	rpt_cmp_fini(&r);
 
 	{
-		struct rpt_json *b = parse("{\"patterns\": {\"t\": {\"lost\": 0, \"late\": 1}}}");
-		struct rpt_json *c = parse("{\"patterns\": {\"t\": {\"lost\": 0}}}");
+		struct rpt_json *b = rt_parse("{\"patterns\": {\"t\": {\"lost\": 0, \"late\": 1}}}");
+		struct rpt_json *c = rt_parse("{\"patterns\": {\"t\": {\"lost\": 0}}}");
 
 		CU_ASSERT_EQUAL_FATAL(rpt_compare(b, c, 2.5, &r), RPT_OK);
 		f = open_memstream(&text, &len);

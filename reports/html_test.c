@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fs_test.h"
+#include "rpt_test.h"
 #include "hist.h"
 #include "html.h"
 #include "json.h"
@@ -53,24 +54,11 @@ static const char SCENARIO[] =
 
 static char tmpdir[] = "/tmp/rpt_html_testXXXXXX";
 
-static struct rpt_json *
-parse(const char *text)
-{
-	struct rpt_json *j = NULL;
-	char err[256];
-	enum rpt_err rc = rpt_json_parse(text, strlen(text), &j, err, sizeof(err));
-
-	if (rc != RPT_OK)
-		fprintf(stderr, "\n  parse: %s\n", err);
-	CU_ASSERT_EQUAL_FATAL(rc, RPT_OK);
-	return j;
-}
-
 /* REPORT with a 1,000-sample histogram (1..1000 us) under the pattern. */
 static struct rpt_json *
 full_report(void)
 {
-	struct rpt_json *r = parse(REPORT);
+	struct rpt_json *r = rt_parse(REPORT);
 	struct rpt_hist *h = NULL;
 
 	CU_ASSERT_EQUAL_FATAL(rpt_hist_new(&h), RPT_OK);
@@ -90,27 +78,6 @@ dump(const struct rpt_json *r, const char *scenario)
 	CU_ASSERT_EQUAL_FATAL(rpt_html_dump(r, scenario, &s), RPT_OK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	return s;
-}
-
-static int
-count(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
-/* Asserts that needle occurs in html (n times, when n >= 0). */
-static void
-check_has(const char *html, const char *needle, int n)
-{
-	int c = count(html, needle);
-
-	if (n < 0 ? c == 0 : c != n)
-		fprintf(stderr, "\n  \"%s\" occurs %d times, want %d\n", needle, c, n);
-	CU_ASSERT(n < 0 ? c > 0 : c == n);
 }
 
 /* The data-points value of the series named name in the chart kind, or -1
@@ -151,22 +118,22 @@ test_verdict_and_assertions(void)
 	struct rpt_json *r = full_report();
 	char *html = dump(r, SCENARIO);
 
-	check_has(html, "<!DOCTYPE html>", 1);
-	check_has(html, "data-verdict=\"fail\">FAIL</p>", 1);
+	rt_check_has(html, "<!DOCTYPE html>", 1);
+	rt_check_has(html, "data-verdict=\"fail\">FAIL</p>", 1);
 	/* The verdict comes before everything else on the page. */
 	CU_ASSERT(strstr(html, "id=\"verdict\"") < strstr(html, "id=\"assertions\""));
 	CU_ASSERT(strstr(html, "id=\"assertions\"") < strstr(html, "class=\"chart\""));
-	check_has(html, "<code>patterns.telemetry.latency_ms.p99 &lt; 5ms</code>", 1);
-	check_has(html, "<code>patterns.telemetry.lost &lt;= 10</code>", 1);
-	check_has(html, "<code>patterns.nope.p99 &lt; 1</code>", 1);
-	check_has(html, "<td class=\"num\">9.75</td>", 1);
-	check_has(html, "<td class=\"num\">n/a</td>", 1);
-	check_has(html, "<code>telemetry.no_loss_qos1_qos2</code>", 1);
-	check_has(html, "expected 0 QoS 1/2 messages lost, got 5", 1);
+	rt_check_has(html, "<code>patterns.telemetry.latency_ms.p99 &lt; 5ms</code>", 1);
+	rt_check_has(html, "<code>patterns.telemetry.lost &lt;= 10</code>", 1);
+	rt_check_has(html, "<code>patterns.nope.p99 &lt; 1</code>", 1);
+	rt_check_has(html, "<td class=\"num\">9.75</td>", 1);
+	rt_check_has(html, "<td class=\"num\">n/a</td>", 1);
+	rt_check_has(html, "<code>telemetry.no_loss_qos1_qos2</code>", 1);
+	rt_check_has(html, "expected 0 QoS 1/2 messages lost, got 5", 1);
 	/* Two failed assertions and a failed check. */
-	check_has(html, "<tr class=\"fail\"><td class=\"bad\">FAIL</td>", 3);
-	check_has(html, "<tr class=\"pass\"><td class=\"ok\">PASS</td>", 2);
-	check_has(html, "<title>fleetsim report: smoke &lt;&amp;&gt;</title>", 1);
+	rt_check_has(html, "<tr class=\"fail\"><td class=\"bad\">FAIL</td>", 3);
+	rt_check_has(html, "<tr class=\"pass\"><td class=\"ok\">PASS</td>", 2);
+	rt_check_has(html, "<title>fleetsim report: smoke &lt;&amp;&gt;</title>", 1);
 	free(html);
 	rpt_json_free(r);
 }
@@ -182,9 +149,9 @@ test_charts_and_points(void)
 	};
 	static const char *const latency[] = { "p50_ms", "p99_ms", "max_ms" };
 
-	check_has(html, "<svg class=\"chart\"", 5);
-	check_has(html, "data-pattern=\"telemetry\" viewBox", 5);
-	check_has(html, "<path class=\"series\"", 9);
+	rt_check_has(html, "<svg class=\"chart\"", 5);
+	rt_check_has(html, "data-pattern=\"telemetry\" viewBox", 5);
+	rt_check_has(html, "<path class=\"series\"", 9);
 	/* Six rows, six points; latency skips the second that had none. */
 	for (size_t i = 0; i < sizeof(per_row) / sizeof(per_row[0]); i++)
 		CU_ASSERT_EQUAL(points_of(html, per_row[i][0], per_row[i][1]), 6);
@@ -192,12 +159,12 @@ test_charts_and_points(void)
 		CU_ASSERT_EQUAL(points_of(html, "latency", latency[i]), 5);
 	/* 1,000 samples resolve three decades (p99.9), sampled every 0.05. */
 	CU_ASSERT_EQUAL(points_of(html, "latency_distribution", "latency_ms"), 61);
-	check_has(html, ">99.9%</text>", 1);
-	check_has(html, ">90%</text>", 1);
+	rt_check_has(html, ">99.9%</text>", 1);
+	rt_check_has(html, ">90%</text>", 1);
 	/* The gap splits the latency lines into two runs. */
-	CU_ASSERT(count(html, " M") >= 3);
-	check_has(html, "(right axis)", 1);
-	check_has(html, "seconds since 12:34:56 UTC", 4);
+	CU_ASSERT(rt_count(html, " M") >= 3);
+	rt_check_has(html, "(right axis)", 1);
+	rt_check_has(html, "seconds since 12:34:56 UTC", 4);
 	/* The chart order the issue asks for. */
 	CU_ASSERT(strstr(html, "data-chart=\"throughput\"") < strstr(html, "data-chart=\"latency\""));
 	CU_ASSERT(strstr(html, "data-chart=\"latency\"") <
@@ -205,7 +172,7 @@ test_charts_and_points(void)
 	CU_ASSERT(strstr(html, "data-chart=\"latency_distribution\"") <
 	    strstr(html, "data-chart=\"connections\""));
 	CU_ASSERT(strstr(html, "data-chart=\"connections\"") < strstr(html, "data-chart=\"errors\""));
-	check_has(html, "no data", 0);
+	rt_check_has(html, "no data", 0);
 	free(html);
 	rpt_json_free(r);
 }
@@ -216,23 +183,23 @@ test_key_figures_and_metadata(void)
 	struct rpt_json *r = full_report();
 	char *html = dump(r, SCENARIO);
 
-	check_has(html, "<th>sent</th><th>received</th><th>lost</th><th>duplicates</th>", 1);
-	check_has(html, "<td class=\"num\">12,345</td><td class=\"num\">12,340</td>"
+	rt_check_has(html, "<th>sent</th><th>received</th><th>lost</th><th>duplicates</th>", 1);
+	rt_check_has(html, "<td class=\"num\">12,345</td><td class=\"num\">12,340</td>"
 	    "<td class=\"num\">5</td><td class=\"num\">0</td>", 1);
-	check_has(html, "<td class=\"num\">2057 / s</td>", 1);
-	check_has(html, "<td class=\"num\">1.50 ms</td>", 1);
-	check_has(html, "<td class=\"num\">9.75 ms</td>", 1);
-	check_has(html, "<td class=\"num\">12 ms</td>", 1);
-	check_has(html, "<td class=\"num\">990 of 1,000</td>", 1);
-	check_has(html, "<h3>By group</h3>", 1);
-	check_has(html, "<tr><th>sensors</th>", 1);
-	check_has(html, "<tr><th>scenario.seed</th><td>42</td></tr>", 1);
-	check_has(html, "<tr><th>broker.url</th><td>mqtt://127.0.0.1:1883</td></tr>", 1);
-	check_has(html, "<tr><th>devices.connect_ms.p99</th><td>12.5</td></tr>", 1);
-	check_has(html, "<tr><th>started_at</th><td>2024-05-01T12:34:56Z</td></tr>", 1);
+	rt_check_has(html, "<td class=\"num\">2057 / s</td>", 1);
+	rt_check_has(html, "<td class=\"num\">1.50 ms</td>", 1);
+	rt_check_has(html, "<td class=\"num\">9.75 ms</td>", 1);
+	rt_check_has(html, "<td class=\"num\">12 ms</td>", 1);
+	rt_check_has(html, "<td class=\"num\">990 of 1,000</td>", 1);
+	rt_check_has(html, "<h3>By group</h3>", 1);
+	rt_check_has(html, "<tr><th>sensors</th>", 1);
+	rt_check_has(html, "<tr><th>scenario.seed</th><td>42</td></tr>", 1);
+	rt_check_has(html, "<tr><th>broker.url</th><td>mqtt://127.0.0.1:1883</td></tr>", 1);
+	rt_check_has(html, "<tr><th>devices.connect_ms.p99</th><td>12.5</td></tr>", 1);
+	rt_check_has(html, "<tr><th>started_at</th><td>2024-05-01T12:34:56Z</td></tr>", 1);
 	/* The series and totals are in the charts and tables, not metadata. */
-	check_has(html, "<th>timeseries", 0);
-	check_has(html, "<th>patterns", 0);
+	rt_check_has(html, "<th>timeseries", 0);
+	rt_check_has(html, "<th>patterns", 0);
 	free(html);
 	rpt_json_free(r);
 }
@@ -243,14 +210,14 @@ test_scenario_escaped(void)
 	struct rpt_json *r = full_report();
 	char *html = dump(r, SCENARIO);
 
-	check_has(html, "<pre class=\"scenario\">name: smoke\n"
+	rt_check_has(html, "<pre class=\"scenario\">name: smoke\n"
 	    "# &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more\nduration: 6s\n</pre>", 1);
 	check_self_contained(html);
 	free(html);
 	/* Without the text, the page says where to look. */
 	html = dump(r, NULL);
-	check_has(html, "<pre", 0);
-	check_has(html, "scenario text is not available", 1);
+	rt_check_has(html, "<pre", 0);
+	rt_check_has(html, "scenario text is not available", 1);
 	free(html);
 	rpt_json_free(r);
 }
@@ -292,7 +259,7 @@ test_write_file(void)
 static void
 test_invalid(void)
 {
-	struct rpt_json *arr = parse("[1]"), *obj = parse("{}");
+	struct rpt_json *arr = rt_parse("[1]"), *obj = rt_parse("{}");
 	char *s = NULL;
 
 	CU_ASSERT_EQUAL(rpt_html_dump(NULL, NULL, &s), RPT_ERR_INVAL);
@@ -309,13 +276,13 @@ test_invalid(void)
 static void
 test_empty_report(void)
 {
-	struct rpt_json *r = parse("{}");
+	struct rpt_json *r = rt_parse("{}");
 	char *html = dump(r, NULL);
 
-	check_has(html, "data-verdict=\"unknown\">NO VERDICT</p>", 1);
-	check_has(html, "The scenario has no assertions.", 1);
-	check_has(html, "class=\"chart\"", 0);
-	check_has(html, "</html>", 1);
+	rt_check_has(html, "data-verdict=\"unknown\">NO VERDICT</p>", 1);
+	rt_check_has(html, "The scenario has no assertions.", 1);
+	rt_check_has(html, "class=\"chart\"", 0);
+	rt_check_has(html, "</html>", 1);
 	check_self_contained(html);
 	free(html);
 	rpt_json_free(r);
@@ -326,7 +293,7 @@ test_empty_report(void)
 static void
 test_generic_columns(void)
 {
-	struct rpt_json *r = parse(
+	struct rpt_json *r = rt_parse(
 	    "{\"verdict\":\"pass\","
 	    "\"patterns\":{\"cmd\":{\"sent\":3,\"latency_histogram\":{\"unit\":\"bogus\"}}},"
 	    "\"timeseries\":{\"cmd\":{\"columns\":[\"t\",\"reconnects\"],\"rows\":[[10,1],[11,\"x\"]]},"
@@ -334,17 +301,17 @@ test_generic_columns(void)
 	    "\"broken\":{\"columns\":7,\"rows\":[[1]]}}}");
 	char *html = dump(r, NULL);
 
-	check_has(html, "data-verdict=\"pass\">PASS</p>", 1);
+	rt_check_has(html, "data-verdict=\"pass\">PASS</p>", 1);
 	CU_ASSERT_EQUAL(points_of(html, "connections", "reconnects"), 1);
-	check_has(html, "(right axis)", 0);
-	check_has(html, "h0", 1);      /* the lone point is drawn as a dot */
-	check_has(html, "could not be read", 1);
-	check_has(html, "<h2>Pattern: q&lt;&amp;&gt;</h2>", 1);
+	rt_check_has(html, "(right axis)", 0);
+	rt_check_has(html, "h0", 1);      /* the lone point is drawn as a dot */
+	rt_check_has(html, "could not be read", 1);
+	rt_check_has(html, "<h2>Pattern: q&lt;&amp;&gt;</h2>", 1);
 	CU_ASSERT_EQUAL(points_of(html, "queue &quot;depth&quot;", "queue &quot;depth&quot;"), 3);
-	check_has(html, "<h2>Pattern: broken</h2>", 1);
-	check_has(html, "class=\"chart\"", 2);
+	rt_check_has(html, "<h2>Pattern: broken</h2>", 1);
+	rt_check_has(html, "class=\"chart\"", 2);
 	/* Rows without "t" would count; these have it. */
-	check_has(html, "seconds since", 2);
+	rt_check_has(html, "seconds since", 2);
 	check_self_contained(html);
 	free(html);
 	rpt_json_free(r);
@@ -378,7 +345,7 @@ test_long_series(void)
 	html = dump(r, NULL);
 	pts = points_of(html, "throughput", "sent");
 	CU_ASSERT(pts > 500 && pts <= 2 * 512);
-	check_has(html, ">1.0M</text>", 1);
+	rt_check_has(html, ">1.0M</text>", 1);
 	CU_ASSERT(strlen(html) < 100000);
 	free(html);
 	rpt_json_free(r);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "fs_test.h"
+#include "rpt_test.h"
 #include "json.h"
 
 static char *
@@ -15,19 +16,6 @@ dump(const struct rpt_json *j, int indent)
 
 	CU_ASSERT_EQUAL_FATAL(rpt_json_dump(j, indent, &s), RPT_OK);
 	return s;
-}
-
-static struct rpt_json *
-parse(const char *text)
-{
-	struct rpt_json *j = NULL;
-	char err[256];
-	enum rpt_err rc = rpt_json_parse(text, strlen(text), &j, err, sizeof(err));
-
-	if (rc != RPT_OK)
-		fprintf(stderr, "\n  parse(%s): %s\n", text, err);
-	CU_ASSERT_EQUAL_FATAL(rc, RPT_OK);
-	return j;
 }
 
 /* Parses text, expecting failure with exactly the message want. */
@@ -60,7 +48,7 @@ check_dump(const struct rpt_json *j, int indent, const char *want)
 static void
 check_reformat(const char *text, const char *want)
 {
-	struct rpt_json *j = parse(text);
+	struct rpt_json *j = rt_parse(text);
 
 	check_dump(j, 0, want);
 	rpt_json_free(j);
@@ -174,7 +162,7 @@ test_numbers(void)
 			continue;
 		j = rpt_json_number(v);
 		s = dump(j, 0);
-		back = parse(s);
+		back = rt_parse(s);
 		CU_ASSERT_EQUAL(rpt_json_type(back), RPT_JSON_NUMBER);
 		CU_ASSERT_EQUAL(memcmp(&(double){ rpt_json_num(back) }, &v, sizeof(v)), 0);
 		free(s);
@@ -209,10 +197,10 @@ test_strings(void)
 	check_reformat("\"a\\u0000b\"", "\"a\\u0000b\"");
 
 	/* \u escapes, surrogate pairs included, become UTF-8. */
-	j = parse("\"\\u00e9\\u20AC\\ud83d\\ude00\\/\\b\\f\"");
+	j = rt_parse("\"\\u00e9\\u20AC\\ud83d\\ude00\\/\\b\\f\"");
 	CU_ASSERT_STRING_EQUAL(rpt_json_str(j), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80/\b\f");
 	rpt_json_free(j);
-	j = parse("\"\xf0\x9f\x98\x80 \xe2\x82\xac\"");
+	j = rt_parse("\"\xf0\x9f\x98\x80 \xe2\x82\xac\"");
 	CU_ASSERT_STRING_EQUAL(rpt_json_str(j), "\xf0\x9f\x98\x80 \xe2\x82\xac");
 	s = dump(j, 0);
 	CU_ASSERT_STRING_EQUAL(s, "\"\xf0\x9f\x98\x80 \xe2\x82\xac\"");
@@ -349,11 +337,11 @@ test_round_trip(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
-		j = parse(docs[i]);
+		j = rt_parse(docs[i]);
 		compact = dump(j, 0);
 		CU_ASSERT_STRING_EQUAL(compact, docs[i]);
 		pretty = dump(j, 4);
-		back = parse(pretty);
+		back = rt_parse(pretty);
 		again = dump(back, 0);
 		CU_ASSERT_STRING_EQUAL(again, docs[i]);
 		free(compact);
@@ -376,7 +364,7 @@ test_files(void)
 	snprintf(path, sizeof(path), "%s/report.json", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 
-	j = parse("{\"a\":[1,2,{\"b\":\"c\"}],\"d\":0.25}");
+	j = rt_parse("{\"a\":[1,2,{\"b\":\"c\"}],\"d\":0.25}");
 	CU_ASSERT_EQUAL(rpt_json_write_file(path, j, 2), RPT_OK);
 	CU_ASSERT_NOT_EQUAL(access(tmp, F_OK), 0);
 	CU_ASSERT_EQUAL(rpt_json_parse_file(path, &back, err, sizeof(err)), RPT_OK);
@@ -389,7 +377,7 @@ test_files(void)
 
 	/* Overwriting replaces the whole file. */
 	rpt_json_free(j);
-	j = parse("[]");
+	j = rt_parse("[]");
 	CU_ASSERT_EQUAL(rpt_json_write_file(path, j, 0), RPT_OK);
 	CU_ASSERT_EQUAL(rpt_json_parse_file(path, &back, err, sizeof(err)), RPT_OK);
 	CU_ASSERT_EQUAL(rpt_json_type(back), RPT_JSON_ARRAY);

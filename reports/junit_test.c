@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fs_test.h"
+#include "rpt_test.h"
 #include "json.h"
 #include "junit.h"
 
@@ -36,19 +37,6 @@ static const char REPORT[] =
 
 static char tmpdir[] = "/tmp/rpt_junit_testXXXXXX";
 
-static struct rpt_json *
-parse(const char *text)
-{
-	struct rpt_json *j = NULL;
-	char err[256];
-	enum rpt_err rc = rpt_json_parse(text, strlen(text), &j, err, sizeof(err));
-
-	if (rc != RPT_OK)
-		fprintf(stderr, "\n  parse: %s\n", err);
-	CU_ASSERT_EQUAL_FATAL(rc, RPT_OK);
-	return j;
-}
-
 static char *
 dump(const struct rpt_json *r)
 {
@@ -57,19 +45,6 @@ dump(const struct rpt_json *r)
 	CU_ASSERT_EQUAL_FATAL(rpt_junit_dump(r, &s), RPT_OK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	return s;
-}
-
-/* Asserts that needle occurs in xml (n times, when n >= 0). */
-static void
-check_has(const char *xml, const char *needle, int n)
-{
-	int count = 0;
-
-	for (const char *p = xml; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		count++;
-	if (n < 0 ? count == 0 : count != n)
-		fprintf(stderr, "\n  \"%s\" occurs %d times, want %d, in:\n%s\n", needle, count, n, xml);
-	CU_ASSERT(n < 0 ? count > 0 : count == n);
 }
 
 /* The source tree: ctest says where, and a direct build has this file's
@@ -199,31 +174,31 @@ teardown(void)
 static void
 test_counts_and_names(void)
 {
-	struct rpt_json *r = parse(REPORT);
+	struct rpt_json *r = rt_parse(REPORT);
 	char *xml = dump(r);
 
 	CU_ASSERT_EQUAL(strncmp(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ", 50), 0);
-	check_has(xml, "<testsuites name=\"fleetsim\" tests=\"7\" failures=\"3\" errors=\"0\" "
+	rt_check_has(xml, "<testsuites name=\"fleetsim\" tests=\"7\" failures=\"3\" errors=\"0\" "
 	    "time=\"12.346\">", 1);
-	check_has(xml, "<testsuite name=\"smoke\" tests=\"7\" failures=\"3\" errors=\"0\" skipped=\"0\" "
+	rt_check_has(xml, "<testsuite name=\"smoke\" tests=\"7\" failures=\"3\" errors=\"0\" skipped=\"0\" "
 	    "time=\"12.346\" timestamp=\"2024-05-01T12:34:56Z\">", 1);
-	check_has(xml, "<testcase ", 7);
-	check_has(xml, " classname=\"fleetsim.smoke\" time=\"0\"", 7);
-	check_has(xml, "<failure ", 3);
-	check_has(xml, "</testsuite>\n</testsuites>\n", 1);
-	check_has(xml, "<testcase name=\"telemetry.no_loss_qos1_qos2\"", 1);
-	check_has(xml, "<testcase name=\"telemetry.exactly_once_qos2\" classname=\"fleetsim.smoke\" "
+	rt_check_has(xml, "<testcase ", 7);
+	rt_check_has(xml, " classname=\"fleetsim.smoke\" time=\"0\"", 7);
+	rt_check_has(xml, "<failure ", 3);
+	rt_check_has(xml, "</testsuite>\n</testsuites>\n", 1);
+	rt_check_has(xml, "<testcase name=\"telemetry.no_loss_qos1_qos2\"", 1);
+	rt_check_has(xml, "<testcase name=\"telemetry.exactly_once_qos2\" classname=\"fleetsim.smoke\" "
 	    "time=\"0\"/>", 1);
-	check_has(xml, "<testcase name=\"telemetry.integrity\"", 1);
-	check_has(xml, "<testcase name=\"mqtt.no_decode_errors\"", 1);
-	check_has(xml, "<testcase name=\"patterns.telemetry.lost &lt;= 10\" "
+	rt_check_has(xml, "<testcase name=\"telemetry.integrity\"", 1);
+	rt_check_has(xml, "<testcase name=\"mqtt.no_decode_errors\"", 1);
+	rt_check_has(xml, "<testcase name=\"patterns.telemetry.lost &lt;= 10\" "
 	    "classname=\"fleetsim.smoke\" time=\"0\"/>", 1);
-	check_has(xml, "<property name=\"scenario.file\" value=\"scenarios/smoke.yaml\"/>", 1);
-	check_has(xml, "<property name=\"scenario.seed\" value=\"42\"/>", 1);
-	check_has(xml, "<property name=\"verdict\" value=\"fail\"/>", 1);
+	rt_check_has(xml, "<property name=\"scenario.file\" value=\"scenarios/smoke.yaml\"/>", 1);
+	rt_check_has(xml, "<property name=\"scenario.seed\" value=\"42\"/>", 1);
+	rt_check_has(xml, "<property name=\"verdict\" value=\"fail\"/>", 1);
 	/* Only an interrupted run says so. */
-	check_has(xml, "partial", 0);
-	check_has(xml, "<system-out>", 0);
+	rt_check_has(xml, "partial", 0);
+	rt_check_has(xml, "<system-out>", 0);
 	check_valid(xml);
 	free(xml);
 	rpt_json_free(r);
@@ -232,17 +207,17 @@ test_counts_and_names(void)
 static void
 test_failure_messages(void)
 {
-	struct rpt_json *r = parse(REPORT), *a;
+	struct rpt_json *r = rt_parse(REPORT), *a;
 	char *xml = dump(r);
 
-	check_has(xml, "<testcase name=\"telemetry.no_loss_qos1_qos2\" classname=\"fleetsim.smoke\" "
+	rt_check_has(xml, "<testcase name=\"telemetry.no_loss_qos1_qos2\" classname=\"fleetsim.smoke\" "
 	    "time=\"0\">\n      <failure message=\"expected 0 QoS 1/2 messages lost, got 3\" "
 	    "type=\"fleetsim.check\">expected 0 QoS 1/2 messages lost, got 3</failure>\n"
 	    "    </testcase>\n", 1);
-	check_has(xml, "<failure message=\"expected patterns.telemetry.latency_ms.p99 &lt; 50ms, "
+	rt_check_has(xml, "<failure message=\"expected patterns.telemetry.latency_ms.p99 &lt; 50ms, "
 	    "actual 72.5\" type=\"fleetsim.assertion\">expected "
 	    "patterns.telemetry.latency_ms.p99 &lt; 50ms, actual 72.5</failure>", 1);
-	check_has(xml, "<failure message=\"expected patterns.nope.p99 &lt; 1, path not found in "
+	rt_check_has(xml, "<failure message=\"expected patterns.nope.p99 &lt; 1, path not found in "
 	    "report\" type=\"fleetsim.assertion\">", 1);
 	free(xml);
 
@@ -254,22 +229,22 @@ test_failure_messages(void)
 	CU_ASSERT_EQUAL(rpt_json_set(a, "actual", rpt_json_bool(true)), RPT_OK);
 	CU_ASSERT_EQUAL(rpt_json_set_bool(a, "pass", false), RPT_OK);
 	xml = dump(r);
-	check_has(xml, "<failure message=\"expected patterns.nope.p99 &lt; 1, path not found in "
+	rt_check_has(xml, "<failure message=\"expected patterns.nope.p99 &lt; 1, path not found in "
 	    "report\"", 1);
-	check_has(xml, "<failure message=\"expected patterns.telemetry.lost &lt;= 10, actual true\"", 1);
-	check_has(xml, "tests=\"7\" failures=\"4\"", 2);
+	rt_check_has(xml, "<failure message=\"expected patterns.telemetry.lost &lt;= 10, actual true\"", 1);
+	rt_check_has(xml, "tests=\"7\" failures=\"4\"", 2);
 	check_valid(xml);
 	free(xml);
 
 	/* A failed check without detail still explains itself, and one
 	 * without a pass flag counts as failed. */
 	rpt_json_free(r);
-	r = parse("{\"scenario\":{\"name\":\"x\"},\"checks\":[{\"name\":\"a\",\"pass\":false},"
+	r = rt_parse("{\"scenario\":{\"name\":\"x\"},\"checks\":[{\"name\":\"a\",\"pass\":false},"
 	    "{\"name\":\"b\",\"detail\":\"expected 1, got 2\"}]}");
 	xml = dump(r);
-	check_has(xml, "<failure message=\"check failed\" type=\"fleetsim.check\">check failed</failure>", 1);
-	check_has(xml, "<failure message=\"expected 1, got 2\"", 1);
-	check_has(xml, "tests=\"2\" failures=\"2\"", 2);
+	rt_check_has(xml, "<failure message=\"check failed\" type=\"fleetsim.check\">check failed</failure>", 1);
+	rt_check_has(xml, "<failure message=\"expected 1, got 2\"", 1);
+	rt_check_has(xml, "tests=\"2\" failures=\"2\"", 2);
 	check_valid(xml);
 	free(xml);
 	rpt_json_free(r);
@@ -278,13 +253,13 @@ test_failure_messages(void)
 static void
 test_partial(void)
 {
-	struct rpt_json *r = parse(REPORT);
+	struct rpt_json *r = rt_parse(REPORT);
 	char *xml;
 
 	CU_ASSERT_EQUAL(rpt_json_set_bool(r, "partial", true), RPT_OK);
 	xml = dump(r);
-	check_has(xml, "<property name=\"partial\" value=\"true\"/>\n    </properties>\n", 1);
-	check_has(xml, "    <system-out>fleetsim: partial run: a signal ended it early, so the counts "
+	rt_check_has(xml, "<property name=\"partial\" value=\"true\"/>\n    </properties>\n", 1);
+	rt_check_has(xml, "    <system-out>fleetsim: partial run: a signal ended it early, so the counts "
 	    "cover only the part that ran\n</system-out>\n  </testsuite>\n", 1);
 	check_valid(xml);
 	free(xml);
@@ -298,7 +273,7 @@ test_escaping(void)
 	 * name (attribute), a check detail (attribute and text) and an
 	 * assertion expression. JSON escapes bring in the control characters
 	 * XML 1.0 cannot carry at all. */
-	struct rpt_json *r = parse(
+	struct rpt_json *r = rt_parse(
 	    "{\"scenario\":{\"name\":\"a\\\"b'c<d>e&f\\u0001g\",\"file\":\"x&y.yaml\"},"
 	    "\"started_at\":\"2024-05-01T12:34:56Z\",\"duration_s\":1,"
 	    "\"checks\":[{\"name\":\"tab\\there\",\"pass\":false,"
@@ -308,17 +283,17 @@ test_escaping(void)
 	struct rpt_json *a;
 	char *xml = dump(r);
 
-	check_has(xml, "<testsuite name=\"a&quot;b&apos;c&lt;d&gt;e&amp;f\xEF\xBF\xBDg\"", 1);
-	check_has(xml, " classname=\"fleetsim.a&quot;b&apos;c&lt;d&gt;e&amp;f\xEF\xBF\xBDg\"", 2);
-	check_has(xml, "<property name=\"scenario.file\" value=\"x&amp;y.yaml\"/>", 1);
-	check_has(xml, "<testcase name=\"tab&#9;here\"", 1);
+	rt_check_has(xml, "<testsuite name=\"a&quot;b&apos;c&lt;d&gt;e&amp;f\xEF\xBF\xBDg\"", 1);
+	rt_check_has(xml, " classname=\"fleetsim.a&quot;b&apos;c&lt;d&gt;e&amp;f\xEF\xBF\xBDg\"", 2);
+	rt_check_has(xml, "<property name=\"scenario.file\" value=\"x&amp;y.yaml\"/>", 1);
+	rt_check_has(xml, "<testcase name=\"tab&#9;here\"", 1);
 	/* In attributes, tabs and newlines are references, or a parser would
 	 * hand them back as spaces; CR is one everywhere. */
-	check_has(xml, "message=\"line1&#10;line2&#13;\xEF\xBF\xBD]]&gt;&#9;&lt;![CDATA[&amp;amp;\"", 1);
-	check_has(xml, ">line1\nline2&#13;\xEF\xBF\xBD]]&gt;\t&lt;![CDATA[&amp;amp;</failure>", 1);
+	rt_check_has(xml, "message=\"line1&#10;line2&#13;\xEF\xBF\xBD]]&gt;&#9;&lt;![CDATA[&amp;amp;\"", 1);
+	rt_check_has(xml, ">line1\nline2&#13;\xEF\xBF\xBD]]&gt;\t&lt;![CDATA[&amp;amp;</failure>", 1);
 	/* UTF-8 passes through untouched. */
-	check_has(xml, "<testcase name=\"caf\xC3\xA9 \xE6\xBC\xA2 \xF0\x9F\x98\x80 &lt; 1\"", 1);
-	check_has(xml, "message=\"expected caf\xC3\xA9 \xE6\xBC\xA2 \xF0\x9F\x98\x80 &lt; 1, actual 2\"", 1);
+	rt_check_has(xml, "<testcase name=\"caf\xC3\xA9 \xE6\xBC\xA2 \xF0\x9F\x98\x80 &lt; 1\"", 1);
+	rt_check_has(xml, "message=\"expected caf\xC3\xA9 \xE6\xBC\xA2 \xF0\x9F\x98\x80 &lt; 1, actual 2\"", 1);
 	check_valid(xml);
 	free(xml);
 
@@ -329,7 +304,7 @@ test_escaping(void)
 	CU_ASSERT_EQUAL(rpt_json_set_str(a, "name",
 	    "[\xFF|\xC0\x80|\xED\xA0\x80|\xEF\xBF\xBE|\xEF\xBF\xBF|\xF4\x90\x80\x80|\xE6\xBC|\x7F]"), RPT_OK);
 	xml = dump(r);
-	check_has(xml, "<testcase name=\"[\xEF\xBF\xBD|"
+	rt_check_has(xml, "<testcase name=\"[\xEF\xBF\xBD|"
 	    "\xEF\xBF\xBD\xEF\xBF\xBD|"
 	    "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD|"
 	    "\xEF\xBF\xBD|"
@@ -345,47 +320,47 @@ test_escaping(void)
 static void
 test_sparse_reports(void)
 {
-	struct rpt_json *r = parse("{}");
+	struct rpt_json *r = rt_parse("{}");
 	char *xml = dump(r), *s = NULL;
 
 	/* Nothing to report is still a document a viewer accepts. */
-	check_has(xml, "<testsuite name=\"unnamed\" tests=\"0\" failures=\"0\" errors=\"0\" "
+	rt_check_has(xml, "<testsuite name=\"unnamed\" tests=\"0\" failures=\"0\" errors=\"0\" "
 	    "skipped=\"0\" time=\"0.000\">", 1);
-	check_has(xml, "timestamp", 0);
-	check_has(xml, "<properties>\n    </properties>\n", 1);
+	rt_check_has(xml, "timestamp", 0);
+	rt_check_has(xml, "<properties>\n    </properties>\n", 1);
 	check_valid(xml);
 	free(xml);
 	rpt_json_free(r);
 
 	/* Unnamed entries get names, since viewers key on them; entries of
 	 * the wrong shape count as failed rather than vanish. */
-	r = parse("{\"scenario\":{\"name\":\"\"},\"duration_s\":\"soon\",\"started_at\":\"\","
+	r = rt_parse("{\"scenario\":{\"name\":\"\"},\"duration_s\":\"soon\",\"started_at\":\"\","
 	    "\"checks\":[{\"pass\":true},{\"name\":\"\",\"pass\":true},7],"
 	    "\"assertions\":[{\"actual\":1,\"pass\":false},null]}");
 	xml = dump(r);
-	check_has(xml, "<testcase name=\"check 1\" classname=\"fleetsim.unnamed\"", 1);
-	check_has(xml, "<testcase name=\"check 2\"", 1);
-	check_has(xml, "<testcase name=\"check 3\"", 1);
-	check_has(xml, "<testcase name=\"assertion 1\"", 1);
-	check_has(xml, "<failure message=\"expected assertion 1, actual 1\"", 1);
-	check_has(xml, "<failure message=\"expected assertion 2, path not found in report\"", 1);
-	check_has(xml, "tests=\"5\" failures=\"3\"", 2);
-	check_has(xml, "timestamp", 0);
+	rt_check_has(xml, "<testcase name=\"check 1\" classname=\"fleetsim.unnamed\"", 1);
+	rt_check_has(xml, "<testcase name=\"check 2\"", 1);
+	rt_check_has(xml, "<testcase name=\"check 3\"", 1);
+	rt_check_has(xml, "<testcase name=\"assertion 1\"", 1);
+	rt_check_has(xml, "<failure message=\"expected assertion 1, actual 1\"", 1);
+	rt_check_has(xml, "<failure message=\"expected assertion 2, path not found in report\"", 1);
+	rt_check_has(xml, "tests=\"5\" failures=\"3\"", 2);
+	rt_check_has(xml, "timestamp", 0);
 	check_valid(xml);
 	free(xml);
 	rpt_json_free(r);
 
 	/* checks that is not an array has no entries; a time no run takes
 	 * is no time. */
-	r = parse("{\"checks\":{\"name\":\"a\"},\"duration_s\":1e300}");
+	r = rt_parse("{\"checks\":{\"name\":\"a\"},\"duration_s\":1e300}");
 	xml = dump(r);
-	check_has(xml, "tests=\"0\"", 2);
-	check_has(xml, " time=\"0.000\"", 2);
+	rt_check_has(xml, "tests=\"0\"", 2);
+	rt_check_has(xml, " time=\"0.000\"", 2);
 	check_valid(xml);
 	free(xml);
 	rpt_json_free(r);
 
-	r = parse("[]");
+	r = rt_parse("[]");
 	CU_ASSERT_EQUAL(rpt_junit_dump(r, &s), RPT_ERR_INVAL);
 	CU_ASSERT_PTR_NULL(s);
 	CU_ASSERT_EQUAL(rpt_junit_dump(NULL, &s), RPT_ERR_INVAL);
@@ -397,7 +372,7 @@ test_sparse_reports(void)
 static void
 test_write_file(void)
 {
-	struct rpt_json *r = parse(REPORT);
+	struct rpt_json *r = rt_parse(REPORT);
 	char path[256], tmp[300], msg[4096], buf[8192];
 	char *xml = dump(r);
 	size_t n;
