@@ -103,6 +103,20 @@ struct sim_fleet {
 };
 
 static void gate_pump(struct sim_fleet *f);
+
+/* Queues d for a connect attempt behind those already waiting. */
+static void
+gate_push(struct device *d)
+{
+	struct sim_fleet *f = d->f;
+
+	d->state = DEV_QUEUED;
+	if (f->gate_tail != NULL)
+		f->gate_tail->gate_next = d;
+	else
+		f->gate_head = d;
+	f->gate_tail = d;
+}
 static void dev_arm(struct device *d);
 
 static const struct sim_mqtt_cbs device_cbs;
@@ -287,12 +301,7 @@ dev_due(struct device *d, uint64_t now)
 			return;
 		}
 		if (d->state == DEV_BACKOFF) {
-			d->state = DEV_QUEUED;
-			if (f->gate_tail != NULL)
-				f->gate_tail->gate_next = d;
-			else
-				f->gate_head = d;
-			f->gate_tail = d;
+			gate_push(d);
 			gate_pump(f);
 		}
 	}
@@ -501,12 +510,7 @@ ramp_tick(evutil_socket_t fd, short what, void *arg)
 				d->state = DEV_DONE;
 				continue;
 			}
-			d->state = DEV_QUEUED;
-			if (f->gate_tail != NULL)
-				f->gate_tail->gate_next = d;
-			else
-				f->gate_head = d;
-			f->gate_tail = d;
+			gate_push(d);
 			/* Devices exist from their release on, so telemetry
 			 * is scheduled (and queued, at QoS 1/2) even while
 			 * the connect waits at the gate. */
