@@ -10,7 +10,11 @@
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <openssl/sha.h>
 
+#include "dev_device.h"
+#include "dev_payload.h"
+#include "hal_clock.h"
 #include "mqtt_client.h"
 #include "rng.h"
 #include "sim_clock.h"
@@ -31,20 +35,43 @@
 #define MAX_PER_WAKE 20000
 #define NOT_QUEUED UINT32_MAX
 
-enum dev_state { DEV_IDLE, DEV_QUEUED, DEV_CONNECTING, DEV_UP, DEV_BACKOFF, DEV_DONE };
+/* At most this many hal-sim events (power, link) and radio deliveries
+ * in one wake of a device. */
+#define MAX_HAL_EVENTS 64
+
+/* DEV_OFF: the device cannot connect now (powered off, booting, or its
+ * link is down); a hal-sim event brings it back. */
+enum dev_state { DEV_IDLE, DEV_QUEUED, DEV_CONNECTING, DEV_UP, DEV_BACKOFF, DEV_DONE, DEV_OFF };
 
 struct group_rt {
 	const struct sim_group *cfg;
 	struct sim_mqtt_config mqtt;
 	uint32_t first;             /* fleet-wide index of the group's device 0 */
 	uint32_t started;           /* devices the ramp has released */
+	uint64_t every_ns;          /* telemetry period and jitter in real time (time_scale) */
+	uint64_t jitter_ns;
+	bool radio;                 /* the model's link delays sends (latency or bandwidth) */
+};
+
+/* A send on its way over a device's radio link (hal_link_send), queued
+ * until it reaches the MQTT client. The payload is copied. */
+struct radio_msg {
+	struct radio_msg *next;
+	uint64_t due;               /* monotonic ns */
+	size_t len;
+	uint8_t qos;
+	bool lost;                  /* the link goes down before it arrives */
+	uint8_t data[];
 };
 
 struct device {
 	struct sim_fleet *f;
 	struct group_rt *g;
 	struct sim_mqtt_client *mqtt;
+	struct dev_device *hw;      /* the model's hardware, or NULL */
+	struct radio_msg *radio;    /* sends on the link, by due time */
 	struct device *gate_next;
+	uint64_t hal_ns;            /* next hal-sim event, monotonic; 0 = none */
 	uint64_t next_send_ns;      /* intended time of the next send; 0 = none */
 	uint64_t wake_ns;           /* backoff end or connect deadline; 0 = none */
 	uint64_t scheduled_ns;      /* when the ramp released the device */
@@ -55,6 +82,9 @@ struct device {
 	uint8_t state;
 	uint8_t attempts;
 	bool ever_connected;
+	bool powered;               /* on (not off, booting or cut off); true without a model */
+	bool dead;                  /* battery cut off */
+	uint8_t link;               /* enum hal_link_state as last applied */
 };
 
 /* A heap entry carries its key, so sifting compares without touching the
@@ -94,9 +124,12 @@ struct sim_fleet {
 	bool pumping;
 	bool stopping;
 	uint64_t rng;
-	uint8_t *payload;           /* scratch: the largest telemetry payload */
+	uint8_t *payload;           /* scratch for building payloads */
+	size_t payload_cap;
 	char *topic;                /* scratch for rendered topics */
 	size_t topic_cap;
+	struct hal_timebase tb;     /* simulated time: 0 at start_ns, sped up by time_scale */
+	FILE *trace;                /* --trace, or NULL */
 	struct rpt_hist *connect_hist;
 	struct sim_fleet_stats st;
 	char last_error[256];
@@ -127,17 +160,40 @@ static const struct sim_mqtt_cbs device_cbs;
 static uint64_t
 intended_ns(const struct sim_fleet *f, const struct device *d, uint32_t k)
 {
-	const struct sim_telemetry_cfg *t = &d->g->cfg->telemetry;
+	const struct group_rt *g = d->g;
 	uint64_t s = sim_rng_mix(f->o.seed, d->index);
-	uint64_t at = f->o.send_start_ns + sim_rng_below(&s, t->every_ns) + (uint64_t)k * t->every_ns;
+	uint64_t at = f->o.send_start_ns + sim_rng_below(&s, g->every_ns) + (uint64_t)k * g->every_ns;
 
-	if (t->jitter_ns > 0) {
+	if (g->jitter_ns > 0) {
 		uint64_t js = sim_rng_mix(s, k);
-		uint64_t j = sim_rng_below(&js, 2 * t->jitter_ns + 1);
+		uint64_t j = sim_rng_below(&js, 2 * g->jitter_ns + 1);
 
-		at = at + j < t->jitter_ns + f->o.send_start_ns ? f->o.send_start_ns : at + j - t->jitter_ns;
+		at = at + j < g->jitter_ns + f->o.send_start_ns ? f->o.send_start_ns : at + j - g->jitter_ns;
 	}
 	return at;
+}
+
+/* Simulated time (ns since start_ns, times time_scale) of monotonic time
+ * mono, and back. Sends are stamped with the simulated time of their
+ * intended send, so what a device sends does not depend on how late the
+ * loop got to it. */
+static uint64_t
+sim_of(const struct sim_fleet *f, uint64_t mono)
+{
+	int64_t t = hal_timebase_sim(&f->tb, (int64_t)mono);
+
+	return t < 0 ? 0 : (uint64_t)t;
+}
+
+static uint64_t
+mono_of(const struct sim_fleet *f, uint64_t sim)
+{
+	int64_t t;
+
+	if (sim >= (uint64_t)INT64_MAX)
+		return 0;
+	t = hal_timebase_mono(&f->tb, (int64_t)sim);
+	return t <= 0 || t == INT64_MAX ? 0 : (uint64_t)t;
 }
 
 static void
@@ -155,44 +211,213 @@ schedule_next_send(struct device *d)
 }
 
 static void
+render_id(const struct device *d, char *id, size_t len)
+{
+	struct sim_tmpl_vals v = { .n = d->n, .group = d->g->cfg->name, .id = id };
+
+	sim_tmpl_render(d->g->cfg->id, &v, id, len);
+}
+
+/* Renders the device's topic into f->topic; false when out of memory. */
+static bool
+render_topic(struct device *d, const char *id)
+{
+	struct sim_fleet *f = d->f;
+	struct sim_tmpl_vals v = { .n = d->n, .group = d->g->cfg->name, .id = id };
+	size_t need = sim_tmpl_render(d->g->cfg->telemetry.topic, &v, f->topic, f->topic_cap);
+
+	if (need >= f->topic_cap) {
+		char *p = realloc(f->topic, need + 1);
+
+		if (p == NULL)
+			return false;
+		f->topic = p;
+		f->topic_cap = need + 1;
+		sim_tmpl_render(d->g->cfg->telemetry.topic, &v, f->topic, f->topic_cap);
+	}
+	return true;
+}
+
+static bool
+grow_payload(struct sim_fleet *f, size_t need)
+{
+	uint8_t *p;
+	size_t cap = f->payload_cap;
+
+	if (need <= cap)
+		return true;
+	while (cap < need)
+		cap *= 2;
+	if ((p = realloc(f->payload, cap)) == NULL)
+		return false;
+	/* Padding after the header is a fixed pattern: see sim_fleet_new. */
+	for (size_t i = f->payload_cap; i < cap; i++)
+		p[i] = (uint8_t)('a' + i % 26);
+	f->payload = p;
+	f->payload_cap = cap;
+	return true;
+}
+
+static void
+trace_str(FILE *out, const char *str)
+{
+	putc('"', out);
+	for (const unsigned char *c = (const unsigned char *)str; *c != '\0'; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(out, "\\%c", *c);
+		else if (*c < 0x20)
+			fprintf(out, "\\u%04x", *c);
+		else
+			putc(*c, out);
+	}
+	putc('"', out);
+}
+
+static void
+trace_send(struct sim_fleet *f, const char *id, uint32_t seq, const uint8_t *body, size_t len,
+    uint64_t t_sim)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char digest[2 * SHA256_DIGEST_LENGTH + 1];
+
+	SHA256(body, len, md);
+	for (size_t i = 0; i < sizeof(md); i++) {
+		digest[2 * i] = hex[md[i] >> 4];
+		digest[2 * i + 1] = hex[md[i] & 15];
+	}
+	digest[2 * sizeof(md)] = '\0';
+	fputs("{\"device\":", f->trace);
+	trace_str(f->trace, id);
+	fprintf(f->trace, ",\"seq\":%" PRIu32 ",\"topic\":", seq);
+	trace_str(f->trace, f->topic);
+	fprintf(f->trace, ",\"size\":%zu,\"sha256\":\"%s\",\"t_sim\":%" PRIu64 ".%09" PRIu64 "}\n",
+	    len, digest, (uint64_t)(t_sim / SIM_NS_PER_S), (uint64_t)(t_sim % SIM_NS_PER_S));
+}
+
+/* Builds the payload of send seq into f->payload: the model's (its JSON
+ * with the tracking member appended, or a frame behind the binary header)
+ * or the header and padding. Returns its length, 0 when out of memory;
+ * *body and *body_len are what the model made, for the trace. */
+static size_t
+build_payload(struct device *d, const struct sim_tm_hdr *h, const char *id, uint64_t t_sim,
+    const uint8_t **body, size_t *body_len)
+{
+	struct sim_fleet *f = d->f;
+	const struct sim_telemetry_cfg *t = &d->g->cfg->telemetry;
+	struct dev_render_ctx ctx = { .tb = &f->tb, .t = (int64_t)t_sim, .seq = h->seq, .id = id };
+	size_t off, len;
+
+	if (!t->model_payload || d->hw == NULL) {
+		sim_tm_encode(f->payload, h);
+		*body = f->payload + SIM_TELEMETRY_MIN_SIZE;
+		*body_len = t->size - SIM_TELEMETRY_MIN_SIZE;
+		return t->size;
+	}
+	/* Frames go behind the binary header; JSON gets the header as a
+	 * member at its end, so leave room for that. */
+	off = d->hw->m->has_frame ? SIM_TELEMETRY_MIN_SIZE : 0;
+	len = dev_device_telemetry(d->hw, &ctx, f->payload + off, f->payload_cap - off -
+	    SIM_TM_JSON_EXTRA);
+	if (off + len + SIM_TM_JSON_EXTRA >= f->payload_cap) {
+		if (!grow_payload(f, off + len + SIM_TM_JSON_EXTRA + 1))
+			return 0;
+		len = dev_device_telemetry(d->hw, &ctx, f->payload + off, f->payload_cap - off -
+		    SIM_TM_JSON_EXTRA);
+	}
+	*body = f->payload + off;
+	*body_len = len;
+	if (off > 0) {
+		sim_tm_encode(f->payload, h);
+		return off + len;
+	}
+	return sim_tm_encode_json(f->payload, len, h);
+}
+
+static void
+publish(struct device *d, const uint8_t *payload, size_t len, int qos)
+{
+	struct sim_fleet *f = d->f;
+	char id[256];
+
+	if (d->hw != NULL && d->link != HAL_LINK_UP && qos == 0) {
+		sim_tm_note_dropped(f->chk, SIM_TM_DROP_LINK_DOWN);
+		return;
+	}
+	if (d->state != DEV_UP && qos == 0) {
+		sim_tm_note_dropped(f->chk, SIM_TM_DROP_DISCONNECTED);
+		return;
+	}
+	render_id(d, id, sizeof(id));
+	if (!render_topic(d, id)) {
+		sim_tm_note_dropped(f->chk, SIM_TM_DROP_QUEUE_FULL);
+		return;
+	}
+	if (sim_mqtt_publish(d->mqtt, f->topic, payload, len, qos, false, NULL, NULL) != SIM_OK)
+		sim_tm_note_dropped(f->chk, qos == 0 ? SIM_TM_DROP_DISCONNECTED : SIM_TM_DROP_QUEUE_FULL);
+}
+
+/* Puts a send on the device's radio: it reaches the MQTT client when the
+ * link has carried it. */
+static bool
+radio_queue(struct device *d, const uint8_t *payload, size_t len, int qos, uint64_t t_sim)
+{
+	struct sim_fleet *f = d->f;
+	struct radio_msg *m, **pp;
+	uint64_t at;
+
+	if (hal_link_send(&d->hw->link, t_sim, len, &at) != HAL_OK)
+		return false;   /* not up: publish() decides */
+	if ((m = malloc(sizeof(*m) + len)) == NULL)
+		return false;
+	m->due = mono_of(f, at);
+	m->len = len;
+	m->qos = (uint8_t)qos;
+	m->lost = hal_link_next_change(&d->hw->link, t_sim) < at;
+	memcpy(m->data, payload, len);
+	for (pp = &d->radio; *pp != NULL && (*pp)->due <= m->due; pp = &(*pp)->next)
+		;
+	m->next = *pp;
+	*pp = m;
+	return true;
+}
+
+static void
 send_one(struct device *d)
 {
 	struct sim_fleet *f = d->f;
 	const struct sim_telemetry_cfg *t = &d->g->cfg->telemetry;
 	struct sim_tm_hdr h;
-	struct sim_tmpl_vals v;
-	size_t need;
+	uint64_t t_sim = sim_of(f, d->next_send_ns);
+	const uint8_t *body;
+	size_t len, body_len;
 	char id[256];
-	enum sim_err rv;
 
+	d->k++;
+	/* A device without power takes no reading and sends nothing: not
+	 * a loss, but counted. */
+	if (!d->powered) {
+		f->st.skipped_off++;
+		return;
+	}
 	h.run_id = f->o.run_id;
 	h.device = d->index;
 	h.seq = sim_tm_next_seq(f->chk, d->index);
 	h.intended_ns = d->next_send_ns;
-	d->k++;
-	sim_tm_encode(f->payload, &h);
-
-	v = (struct sim_tmpl_vals){ .n = d->n, .group = d->g->cfg->name, .id = id };
-	sim_tmpl_render(d->g->cfg->id, &v, id, sizeof(id));
-	need = sim_tmpl_render(t->topic, &v, f->topic, f->topic_cap);
-	if (need >= f->topic_cap) {
-		char *p = realloc(f->topic, need + 1);
-
-		if (p == NULL) {
-			sim_tm_note_dropped(f->chk);
-			return;
-		}
-		f->topic = p;
-		f->topic_cap = need + 1;
-		sim_tmpl_render(t->topic, &v, f->topic, f->topic_cap);
-	}
-	if (d->state != DEV_UP && t->qos == 0) {
-		sim_tm_note_dropped(f->chk);
+	render_id(d, id, sizeof(id));
+	if ((len = build_payload(d, &h, id, t_sim, &body, &body_len)) == 0) {
+		sim_tm_note_dropped(f->chk, SIM_TM_DROP_QUEUE_FULL);
 		return;
 	}
-	rv = sim_mqtt_publish(d->mqtt, f->topic, f->payload, t->size, t->qos, false, NULL, NULL);
-	if (rv != SIM_OK)
-		sim_tm_note_dropped(f->chk);
+	if (f->trace != NULL && render_topic(d, id))
+		trace_send(f, id, h.seq, body, body_len, t_sim);
+	if (d->hw != NULL) {
+		hal_power_note_tx(&d->hw->power, t_sim, len);
+		if (d->g->radio && d->link == HAL_LINK_UP &&
+		    radio_queue(d, f->payload, len, t->qos, t_sim))
+			return;
+	}
+	publish(d, f->payload, len, t->qos);
 }
 
 /* Moves the entry at i up or down to its place; the hole technique writes
@@ -273,6 +498,10 @@ dev_arm(struct device *d)
 
 	if (d->wake_ns != 0 && (at == 0 || d->wake_ns < at))
 		at = d->wake_ns;
+	if (d->hal_ns != 0 && (at == 0 || d->hal_ns < at))
+		at = d->hal_ns;
+	if (d->radio != NULL && (at == 0 || d->radio->due < at))
+		at = d->radio->due;
 	if (at == 0) {
 		heap_remove(f, d);
 		return;
@@ -284,11 +513,193 @@ dev_arm(struct device *d)
 	fleet_arm(f, false);
 }
 
+/* When the device's next power or link event is due, monotonic. */
+static void
+hal_rearm(struct device *d, uint64_t t_sim)
+{
+	uint64_t at_p, at_l, at;
+
+	d->hal_ns = 0;
+	if (d->hw == NULL || d->dead)
+		return;
+	if (hal_power_next(&d->hw->power, &at_p) == HAL_POWER_NONE)
+		at_p = HAL_POWER_NEVER;
+	at_l = hal_link_next_change(&d->hw->link, t_sim);
+	at = at_p < at_l ? at_p : at_l;
+	if (at != HAL_LINK_NEVER)
+		d->hal_ns = mono_of(d->f, at < t_sim ? t_sim : at);
+}
+
+/* The device can try to connect: powered, and its link is up. */
+static bool
+available(const struct device *d)
+{
+	return d->hw == NULL || (d->powered && d->link == HAL_LINK_UP);
+}
+
+/* Takes the device off the broker (why: a crash or a link going down
+ * aborts, a reboot disconnects) and leaves it off until an event brings
+ * it back. */
+static void
+take_down(struct device *d, bool graceful)
+{
+	switch (d->state) {
+	case DEV_UP:
+		if (graceful)
+			sim_mqtt_disconnect(d->mqtt);
+		else
+			sim_mqtt_abort(d->mqtt);
+		break;
+	case DEV_CONNECTING:
+		sim_mqtt_abort(d->mqtt);
+		break;
+	case DEV_DONE:
+		return;
+	default:
+		break;
+	}
+	/* on_closed has run for an abort; a DISCONNECT closes later. */
+	if (d->state != DEV_UP) {
+		d->state = DEV_OFF;
+		d->wake_ns = 0;
+	}
+}
+
+/* RAM is lost: sends still on the radio are gone at QoS 0. QoS 1/2 ones
+ * were already in the device's persistent outbox and go on. */
+static void
+radio_lose_qos0(struct device *d)
+{
+	struct radio_msg **pp = &d->radio;
+
+	while (*pp != NULL) {
+		struct radio_msg *m = *pp;
+
+		if (m->qos == 0 || d->dead) {
+			*pp = m->next;
+			sim_tm_note_dropped(d->f->chk, SIM_TM_DROP_POWERED_OFF);
+			free(m);
+		} else {
+			pp = &m->next;
+		}
+	}
+}
+
+/* After an event, a device that can connect again queues at the gate. */
+static void
+maybe_reconnect(struct device *d)
+{
+	if (d->state == DEV_OFF && available(d) && !d->f->stopping) {
+		d->attempts = 0;
+		gate_push(d);
+		gate_pump(d->f);
+	}
+}
+
+static void
+power_event(struct device *d, enum hal_power_event ev, uint64_t t_sim, bool calm)
+{
+	struct sim_fleet *f = d->f;
+
+	switch (ev) {
+	case HAL_POWER_CRASH:
+	case HAL_POWER_REBOOT:
+		/* Faults stop with the send window: the drain is for
+		 * delivering what was sent. */
+		if (calm)
+			return;
+		if (ev == HAL_POWER_CRASH)
+			f->st.crashes++;
+		else
+			f->st.reboots++;
+		d->powered = false;
+		dev_device_reboot(d->hw, (int64_t)t_sim);
+		take_down(d, ev == HAL_POWER_REBOOT);
+		radio_lose_qos0(d);
+		break;
+	case HAL_POWER_BOOTED:
+		d->powered = true;
+		maybe_reconnect(d);
+		break;
+	case HAL_POWER_CUTOFF:
+		f->st.cutoffs++;
+		d->powered = false;
+		d->dead = true;
+		take_down(d, false);
+		radio_lose_qos0(d);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+link_event(struct device *d, uint64_t t_sim, bool calm)
+{
+	struct sim_fleet *f = d->f;
+	enum hal_link_state st = hal_link_state(&d->hw->link, t_sim);
+
+	if (calm)
+		st = HAL_LINK_UP;
+	if (st == d->link)
+		return;
+	if (d->link == HAL_LINK_UP)
+		f->st.link_disconnects++;
+	d->link = (uint8_t)st;
+	switch (st) {
+	case HAL_LINK_UP:
+		sim_mqtt_freeze(d->mqtt, false);
+		hal_link_flush(&d->hw->link);
+		maybe_reconnect(d);
+		break;
+	case HAL_LINK_DOWN:
+		take_down(d, false);
+		break;
+	case HAL_LINK_PARTITIONED:
+	case HAL_LINK_HALF_OPEN:
+		/* The connection stays open but nothing moves: keep-alive
+		 * on either side is what notices. */
+		if (d->state == DEV_UP)
+			sim_mqtt_freeze(d->mqtt, true);
+		else
+			take_down(d, false);
+		break;
+	}
+}
+
+static void
+hal_due(struct device *d, uint64_t now)
+{
+	struct sim_fleet *f = d->f;
+	uint64_t t_sim = sim_of(f, d->hal_ns);
+	bool calm = d->hal_ns >= f->o.send_end_ns;
+	enum hal_power_event ev;
+
+	(void)now;
+	while ((ev = hal_power_take(&d->hw->power, t_sim)) != HAL_POWER_NONE)
+		power_event(d, ev, t_sim, calm);
+	link_event(d, t_sim, calm);
+	hal_rearm(d, t_sim);
+}
+
+static void
+radio_due(struct device *d)
+{
+	struct radio_msg *m = d->radio;
+
+	d->radio = m->next;
+	if (m->lost && m->qos == 0)
+		sim_tm_note_dropped(d->f->chk, SIM_TM_DROP_LINK_DOWN);
+	else
+		publish(d, m->data, m->len, m->qos);
+	free(m);
+}
+
 static void
 dev_due(struct device *d, uint64_t now)
 {
 	struct sim_fleet *f = d->f;
-	int n = 0;
+	int n = 0, h = 0;
 
 	if (d->wake_ns != 0 && now >= d->wake_ns) {
 		d->wake_ns = 0;
@@ -301,13 +712,34 @@ dev_due(struct device *d, uint64_t now)
 			return;
 		}
 		if (d->state == DEV_BACKOFF) {
-			gate_push(d);
-			gate_pump(f);
+			if (available(d)) {
+				gate_push(d);
+				gate_pump(f);
+			} else {
+				d->state = DEV_OFF;
+			}
 		}
 	}
-	while (d->next_send_ns != 0 && now >= d->next_send_ns && n++ < MAX_CATCH_UP) {
-		send_one(d);
-		schedule_next_send(d);
+	/* Events, radio deliveries and sends in the order of their times,
+	 * so the device's hardware sees time move forward only. */
+	for (;;) {
+		uint64_t hal = d->hal_ns, radio = d->radio != NULL ? d->radio->due : 0;
+		uint64_t send = d->next_send_ns;
+
+		if (hal != 0 && hal <= now && (send == 0 || hal <= send) &&
+		    (radio == 0 || hal <= radio) && h++ < MAX_HAL_EVENTS) {
+			hal_due(d, now);
+		} else if (radio != 0 && radio <= now && (send == 0 || radio <= send) &&
+		    h++ < MAX_HAL_EVENTS) {
+			radio_due(d);
+		} else if (send != 0 && send <= now && n++ < MAX_CATCH_UP) {
+			send_one(d);
+			schedule_next_send(d);
+			if (d->hw != NULL)
+				hal_rearm(d, sim_of(f, send));
+		} else {
+			break;
+		}
 	}
 	dev_arm(d);
 }
@@ -341,6 +773,18 @@ dev_client(struct device *d)
 
 	if (d->mqtt != NULL)
 		return SIM_OK;
+	if (d->g->cfg->model != NULL) {
+		/* The hardware starts at its scheduled release, not when the
+		 * loop got to it, so its schedule is the same every run. */
+		uint64_t t0 = sim_of(f, d->scheduled_ns);
+
+		if (dev_device_new(d->g->cfg->model, f->o.seed, d->g->cfg->name, d->n, (int64_t)t0,
+		    &d->hw) != HAL_OK)
+			return SIM_ERR_NOMEM;
+		d->link = (uint8_t)hal_link_state(&d->hw->link, t0);
+		d->powered = hal_power_state(&d->hw->power, t0) == HAL_POWER_ON;
+		hal_rearm(d, t0);
+	}
 	v = (struct sim_tmpl_vals){ .n = d->n, .group = d->g->cfg->name, .id = id };
 	sim_tmpl_render(d->g->cfg->id, &v, id, sizeof(id));
 	if (t->username != NULL)
@@ -358,6 +802,12 @@ backoff(struct device *d)
 
 	if (f->stopping) {
 		d->state = DEV_DONE;
+		d->wake_ns = 0;
+		dev_arm(d);
+		return;
+	}
+	if (!available(d)) {
+		d->state = DEV_OFF;
 		d->wake_ns = 0;
 		dev_arm(d);
 		return;
@@ -411,6 +861,10 @@ gate_pump(struct sim_fleet *f)
 		d->gate_next = NULL;
 		if (f->stopping) {
 			d->state = DEV_DONE;
+			continue;
+		}
+		if (!available(d)) {
+			d->state = DEV_OFF;
 			continue;
 		}
 		f->gate_open++;
@@ -585,8 +1039,17 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 			f->gate_max = cfg->connect_max_inflight;
 		if (cfg->telemetry.enabled && cfg->telemetry.size > maxsize)
 			maxsize = cfg->telemetry.size;
+		/* Models think in simulated time; the schedule runs in real. */
+		g->every_ns = (uint64_t)((double)cfg->telemetry.every_ns / sc->time_scale);
+		g->jitter_ns = (uint64_t)((double)cfg->telemetry.jitter_ns / sc->time_scale);
+		if (g->every_ns == 0)
+			g->every_ns = 1;
+		if (cfg->model != NULL)
+			g->radio = cfg->model->link.bandwidth > 0 ||
+			    cfg->model->link.latency.dist != HAL_LINK_FIXED ||
+			    cfg->model->link.latency.mean > 0;
 		if (cfg->telemetry.enabled)
-			rate += (double)cfg->count * (double)SIM_NS_PER_S / (double)cfg->telemetry.every_ns;
+			rate += (double)cfg->count * (double)SIM_NS_PER_S / (double)g->every_ns;
 		for (uint32_t n = 0; n < cfg->count; n++, idx++) {
 			struct device *d = &f->devs[idx];
 
@@ -595,16 +1058,33 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 			d->index = idx;
 			d->n = n;
 			d->heap_idx = NOT_QUEUED;
+			d->powered = true;
+			d->link = HAL_LINK_UP;
 		}
 	}
 	f->quantum_ns = rate >= BATCH_RATE ? QUANTUM_NS : 0;
 	/* Padding after the header is a fixed pattern: the broker and the
 	 * checker see real bytes, and building a message copies only 32. */
+	if (maxsize < 4096)
+		maxsize = 4096;
 	f->payload = malloc(maxsize);
 	if (f->payload == NULL)
 		goto out;
+	f->payload_cap = maxsize;
 	for (uint32_t i = 0; i < maxsize; i++)
 		f->payload[i] = (uint8_t)('a' + i % 26);
+	if (hal_timebase_init(&f->tb, (int64_t)o->start_ns, o->unix0_ns, sc->time_scale, NULL, 0) !=
+	    HAL_OK) {
+		rv = SIM_ERR_INVAL;
+		goto out;
+	}
+	if (o->trace_path != NULL) {
+		if ((f->trace = fopen(o->trace_path, "w")) == NULL) {
+			rv = SIM_ERR_IO;
+			goto out;
+		}
+		setvbuf(f->trace, NULL, _IOFBF, 1 << 16);
+	}
 	*out = f;
 	f = NULL;
 	rv = SIM_OK;
@@ -618,8 +1098,20 @@ sim_fleet_free(struct sim_fleet *f)
 {
 	if (f == NULL)
 		return;
-	for (uint32_t i = 0; f->devs != NULL && i < f->ndevs; i++)
-		sim_mqtt_client_free(f->devs[i].mqtt);
+	for (uint32_t i = 0; f->devs != NULL && i < f->ndevs; i++) {
+		struct device *d = &f->devs[i];
+
+		sim_mqtt_client_free(d->mqtt);
+		dev_device_free(d->hw, (int64_t)sim_of(f, sim_now_ns()));
+		while (d->radio != NULL) {
+			struct radio_msg *m = d->radio;
+
+			d->radio = m->next;
+			free(m);
+		}
+	}
+	if (f->trace != NULL)
+		fclose(f->trace);
 	if (f->ramp != NULL)
 		event_free(f->ramp);
 	if (f->timer != NULL)
@@ -683,10 +1175,18 @@ sim_fleet_disconnect_all(struct sim_fleet *f)
 		 * stall that measuring from intended times is meant to show. */
 		while (d->next_send_ns != 0 && d->next_send_ns < f->o.send_end_ns) {
 			sim_tm_next_seq(f->chk, d->index);
-			sim_tm_note_dropped(f->chk);
+			sim_tm_note_dropped(f->chk, SIM_TM_DROP_BEHIND);
 			d->k++;
 			schedule_next_send(d);
 		}
+		while (d->radio != NULL) {
+			struct radio_msg *m = d->radio;
+
+			d->radio = m->next;
+			sim_tm_note_dropped(f->chk, SIM_TM_DROP_BEHIND);
+			free(m);
+		}
+		d->hal_ns = 0;
 
 		d->next_send_ns = 0;
 		d->wake_ns = 0;
@@ -704,6 +1204,8 @@ sim_fleet_disconnect_all(struct sim_fleet *f)
 		}
 	}
 	f->gate_head = f->gate_tail = NULL;
+	if (f->trace != NULL)
+		fflush(f->trace);
 }
 
 void

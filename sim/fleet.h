@@ -25,6 +25,8 @@ struct sim_fleet_opts {
 	uint64_t start_ns;          /* ramps are measured from here */
 	uint64_t send_start_ns;     /* telemetry runs in [send_start_ns, send_end_ns) */
 	uint64_t send_end_ns;
+	int64_t unix0_ns;           /* the simulated clock's Unix time at start_ns (epoch) */
+	const char *trace_path;     /* --trace: one JSON line per send, or NULL */
 };
 
 struct sim_fleet_stats {
@@ -39,10 +41,16 @@ struct sim_fleet_stats {
 	uint64_t decode_errors;     /* malformed packets received by devices */
 	const struct rpt_hist *connect; /* first connects: scheduled time to CONNACK, ns */
 	const char *last_error;     /* the latest connect failure's cause, "" if none */
+	uint64_t reboots;           /* hal-sim power events of devices with a model */
+	uint64_t crashes;
+	uint64_t cutoffs;           /* batteries that ran down */
+	uint64_t link_disconnects;  /* times a device's link left the up state */
+	uint64_t skipped_off;       /* sends not made: the device had no power */
 };
 
 /* Borrows base, tp, sc and chk, which must outlive the fleet. The caller
- * owns *out: sim_fleet_free. Nothing connects before sim_fleet_start. */
+ * owns *out: sim_fleet_free. Nothing connects before sim_fleet_start.
+ * SIM_ERR_IO if the trace file cannot be created. */
 enum sim_err sim_fleet_new(struct event_base *base, struct sim_transport *tp,
     const struct sim_scenario *sc, struct sim_tm_checker *chk, const struct sim_fleet_opts *o,
     struct sim_fleet **out);

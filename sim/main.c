@@ -11,8 +11,10 @@
 
 static const char usage[] =
     "usage: fleetsim run SCENARIO.yaml [--broker URL] [--report-dir DIR] [--seed N]\n"
-    "                    [--set PATH=VALUE]... [--metrics HOST:PORT] [--quiet]\n"
-    "       fleetsim validate SCENARIO.yaml [--broker URL] [--set PATH=VALUE]...\n"
+    "                    [--set PATH=VALUE]... [--metrics HOST:PORT] [--trace FILE]\n"
+    "                    [--quiet]\n"
+    "       fleetsim validate SCENARIO.yaml|MODEL.yaml [--broker URL] [--set PATH=VALUE]...\n"
+    "       fleetsim models\n"
     "       fleetsim compare BASE/report.json NEW/report.json [--max-regression PCT%]\n"
     "       fleetsim merge OUT_DIR REPORT_DIR...\n"
     "       fleetsim --version | --help\n";
@@ -23,7 +25,8 @@ static const char help[] =
     "message end to end, and writes a report with a pass/fail verdict.\n"
     "\n"
     "  run        run the scenario and write DIR/report.json\n"
-    "  validate   check the scenario without connecting anything\n"
+    "  validate   check the scenario (or a device model) without connecting anything\n"
+    "  models     list the device models, a line each\n"
     "  compare    compare two report.json files figure by figure; exit 1 on a regression\n"
     "  merge      combine shard reports into one, re-judged\n"
     "\n"
@@ -34,6 +37,8 @@ static const char help[] =
     "  --set PATH=VALUE    override a scalar, e.g. --set fleet.sensors.count=5000\n"
     "  --metrics HOST:PORT (run) serve Prometheus metrics at http://HOST:PORT/metrics\n"
     "                      while the run lasts, e.g. 127.0.0.1:9464\n"
+    "  --trace FILE        (run) write one JSON line per message a device sends:\n"
+    "                      device, seq, topic, size, sha256, t_sim\n"
     "  --quiet             print nothing but errors\n"
     "  --max-regression PCT  (compare) how far a latency percentile may rise and a\n"
     "                      throughput fall, in percent (default 10%); correctness\n"
@@ -91,6 +96,11 @@ main(int argc, char **argv)
 		return sim_compare_main(argc, argv);
 	if (strcmp(verb, "merge") == 0)
 		return sim_merge_main(argc, argv);
+	if (strcmp(verb, "models") == 0) {
+		if (argc > 2)
+			return bad_usage("models takes no arguments, got '%s'", argv[2]);
+		return sim_models();
+	}
 	if (strcmp(verb, "run") != 0 && strcmp(verb, "validate") != 0)
 		return bad_usage("unknown command '%s'", verb);
 
@@ -109,7 +119,7 @@ main(int argc, char **argv)
 		}
 		if (strcmp(a, "--broker") == 0 || strcmp(a, "--report-dir") == 0 ||
 		    strcmp(a, "--seed") == 0 || strcmp(a, "--set") == 0 ||
-		    strcmp(a, "--metrics") == 0) {
+		    strcmp(a, "--metrics") == 0 || strcmp(a, "--trace") == 0) {
 			if (val == NULL) {
 				rc = bad_usage("%s needs a value", a);
 				goto out;
@@ -127,6 +137,8 @@ main(int argc, char **argv)
 					goto out;
 				}
 				o.metrics_addr = val;
+			} else if (strcmp(a, "--trace") == 0) {
+				o.trace_path = val;
 			} else if (strcmp(a, "--report-dir") == 0) {
 				o.ov.report_dir = val;
 			} else if (strcmp(a, "--seed") == 0) {

@@ -81,6 +81,7 @@ struct sim_mqtt_client {
 	bool connect_sent;
 	bool direct;                    /* plain socket: emit may write to the fd itself */
 	bool reading;                   /* inside read_cb: replies are batched */
+	bool frozen;                    /* half-open: neither reads nor writes */
 	bool dead;                      /* freed inside a callback */
 	char ids[];                     /* client id, user name, password, NUL-terminated */
 };
@@ -169,6 +170,7 @@ close_conn(struct sim_mqtt_client *c, enum sim_mqtt_close why, int reason, const
 	c->state = ST_IDLE;
 	c->ping_out = false;
 	c->connect_sent = false;
+	c->frozen = false;
 	if (cbs != NULL && cbs->on_closed != NULL) {
 		c->depth++;
 		cbs->on_closed(c->arg, why, reason, detail);
@@ -198,7 +200,8 @@ emit(struct sim_mqtt_client *c, const uint8_t *b, size_t len)
 
 	/* Replies made while reading (PUBACKs for a burst of PUBLISHes) are
 	 * left to the bufferevent, which sends them in one write. */
-	if (c->direct && !c->reading && c->state == ST_OPEN && evbuffer_get_length(out) == 0) {
+	if (c->direct && !c->reading && !c->frozen && c->state == ST_OPEN &&
+	    evbuffer_get_length(out) == 0) {
 		ssize_t n = send(bufferevent_getfd(c->bev), b, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n > 0)
@@ -1128,6 +1131,20 @@ sim_mqtt_abort(struct sim_mqtt_client *c)
 {
 	if (c != NULL)
 		close_conn(c, SIM_MQTT_CLOSE_REQUESTED, 0, "aborted");
+}
+
+void
+sim_mqtt_freeze(struct sim_mqtt_client *c, bool frozen)
+{
+	if (c == NULL || c->bev == NULL || c->frozen == frozen)
+		return;
+	c->frozen = frozen;
+	if (frozen)
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	else if (c->state != ST_CLOSING)
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	else
+		bufferevent_enable(c->bev, EV_WRITE);
 }
 
 bool

@@ -155,6 +155,12 @@ enum sim_err sim_mqtt_disconnect_ex(struct sim_mqtt_client *c, bool end_session)
  * would; on_closed follows with SIM_MQTT_CLOSE_REQUESTED. */
 void sim_mqtt_abort(struct sim_mqtt_client *c);
 
+/* Stops (or resumes) reading and writing without closing, as a device
+ * behind a half-open link or a partition does: what it publishes waits in
+ * the output, and keep-alive ends the connection if it lasts. Cleared by
+ * the close. */
+void sim_mqtt_freeze(struct sim_mqtt_client *c, bool frozen);
+
 /* True between an accepted CONNACK and the close. */
 bool sim_mqtt_is_connected(const struct sim_mqtt_client *c);
 

@@ -54,7 +54,7 @@ group_json(const struct sim_report_in *in, const struct sim_group *g, uint32_t f
 static struct rpt_json *
 telemetry_json(const struct sim_report_in *in)
 {
-	struct rpt_json *t = rpt_json_object(), *bg;
+	struct rpt_json *t = rpt_json_object(), *bg, *dc;
 	struct sim_tm_counts c;
 	uint32_t first = 0;
 
@@ -69,6 +69,13 @@ telemetry_json(const struct sim_report_in *in)
 	rpt_json_set_num(t, "duplicates", (double)c.duplicates);
 	rpt_json_set_num(t, "out_of_order", (double)c.out_of_order);
 	rpt_json_set_num(t, "dropped", (double)c.dropped);
+	dc = rpt_json_object();
+	for (int i = 0; dc != NULL && i < SIM_TM_DROP_COUNT; i++)
+		rpt_json_set_num(dc, sim_tm_drop_name((enum sim_tm_drop)i), (double)c.dropped_by[i]);
+	rpt_json_set(t, "dropped_by_cause", dc);
+	/* Sends a device could not make, being off: not lost, not hidden. */
+	rpt_json_set_num(t, "skipped_powered_off", in->fleet != NULL ?
+	    (double)in->fleet->skipped_off : 0);
 	rpt_json_set_num(t, "foreign", (double)c.foreign);
 	rpt_json_set_num(t, "malformed", (double)c.malformed);
 	rpt_json_set_num(t, "throughput_per_s",
@@ -104,6 +111,10 @@ devices_json(const struct sim_report_in *in)
 	rpt_json_set_num(d, "connect_failures", (double)s->connect_failures);
 	rpt_json_set_num(d, "disconnects", (double)s->disconnects);
 	rpt_json_set_num(d, "reconnects", (double)s->reconnects);
+	rpt_json_set_num(d, "reboots", (double)s->reboots);
+	rpt_json_set_num(d, "crashes", (double)s->crashes);
+	rpt_json_set_num(d, "battery_cutoffs", (double)s->cutoffs);
+	rpt_json_set_num(d, "link_disconnects", (double)s->link_disconnects);
 	cm = rpt_json_object();
 	if (cm != NULL) {
 		const struct rpt_hist *h = s->connect;

@@ -1,6 +1,8 @@
 #include "run.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 
 #include "broker.h"
 #include "consumer.h"
+#include "dev_model.h"
 #include "fleet.h"
 #include "html.h"
 #include "junit.h"
@@ -193,6 +196,15 @@ start_drain(struct run *r, uint64_t now)
 	sim_fleet_stop_sending(r->fleet);
 }
 
+static int64_t
+unix_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static enum sim_err
 start_fleet(struct run *r, uint64_t now)
 {
@@ -211,6 +223,8 @@ start_fleet(struct run *r, uint64_t now)
 		.start_ns = now,
 		.send_start_ns = r->send_start,
 		.send_end_ns = r->send_end,
+		.unix0_ns = r->sc.has_epoch ? r->sc.epoch_ns : unix_now_ns(),
+		.trace_path = r->o->trace_path,
 	};
 	rv = sim_fleet_new(r->base, r->tp, &r->sc, r->chk, &fo, &r->fleet);
 	if (rv != SIM_OK)
@@ -232,9 +246,17 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	switch (r->phase) {
 	case PH_CLOUD:
 		if (sim_consumer_ready(r->cons)) {
-			if (start_fleet(r, now) != SIM_OK) {
+			enum sim_err e = start_fleet(r, now);
+
+			if (e != SIM_OK) {
 				r->infra = SIM_EXIT_INFRA;
-				snprintf(r->infra_msg, sizeof(r->infra_msg), "out of memory creating the fleet");
+				if (e == SIM_ERR_IO)
+					snprintf(r->infra_msg, sizeof(r->infra_msg),
+					    "cannot create the trace file %.200s: %s", r->o->trace_path,
+					    strerror(errno));
+				else
+					snprintf(r->infra_msg, sizeof(r->infra_msg),
+					    "out of memory creating the fleet");
 				start_close(r, now);
 			}
 		} else if (now >= r->deadline || sim_consumer_failed(r->cons)) {
@@ -388,9 +410,19 @@ consumers_needed(const struct sim_scenario *sc, uint32_t *max_payload)
 
 		if (!t->enabled)
 			continue;
-		rate += (double)sc->groups[i].count * (double)SIM_NS_PER_S / (double)t->every_ns;
-		if (t->size > *max_payload)
+		rate += (double)sc->groups[i].count * (double)SIM_NS_PER_S * sc->time_scale /
+		    (double)t->every_ns;
+		if (!t->model_payload && t->size > *max_payload)
 			*max_payload = t->size;
+		if (t->model_payload) {
+			const struct dev_model *m = sc->groups[i].model;
+			/* Templates render small JSON; frames up to their max. */
+			uint32_t need = m->has_frame ? (m->frame_size.max > 0 ?
+			    (uint32_t)m->frame_size.max + SIM_TELEMETRY_MIN_SIZE : 64u << 20) : 1u << 20;
+
+			if (need > *max_payload)
+				*max_payload = need;
+		}
 	}
 	n = (unsigned)ceil(rate / MSGS_PER_CONSUMER);
 	return n < 1 ? 1 : n > MAX_CONSUMERS ? MAX_CONSUMERS : n;
@@ -567,12 +599,102 @@ load(const struct sim_run_opts *o, struct sim_scenario *sc)
 	return SIM_EXIT_PASS;
 }
 
+/* A model file has a top-level model: key; a scenario never does. */
+static bool
+is_model_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	bool yes = false;
+
+	while (f != NULL && !yes && fgets(line, sizeof(line), f) != NULL)
+		yes = strncmp(line, "model:", 6) == 0;
+	if (f != NULL)
+		fclose(f);
+	return yes;
+}
+
+static enum sim_exit
+validate_model(const struct sim_run_opts *o)
+{
+	struct dev_model m;
+	struct sim_diag d = { "" };
+	enum sim_err rv = sim_model_load(o->scenario, &m, &d);
+
+	if (rv != SIM_OK) {
+		fprintf(stderr, "fleetsim: %s\n", d.msg[0] ? d.msg : sim_err_str(rv));
+		return SIM_EXIT_USAGE;
+	}
+	if (!o->quiet)
+		printf("%s: ok: model '%s', %zu sensor%s, %zu actuator%s, %zu command%s\n", o->scenario,
+		    m.name, m.nsensors, m.nsensors == 1 ? "" : "s", m.nactuators,
+		    m.nactuators == 1 ? "" : "s", m.ncommands, m.ncommands == 1 ? "" : "s");
+	dev_model_fini(&m);
+	return SIM_EXIT_PASS;
+}
+
+static int
+cmp_path(const void *a, const void *b)
+{
+	const char *x = strrchr(*(char *const *)a, '/'), *y = strrchr(*(char *const *)b, '/');
+
+	return strcmp(x, y);
+}
+
+enum sim_exit
+sim_models(void)
+{
+	char dirs[8][PATH_MAX], *paths[512];
+	size_t ndirs = sim_model_dirs(dirs, 8), n = 0;
+	enum sim_exit ex = SIM_EXIT_PASS;
+
+	/* A name found in an earlier folder hides the same name later. */
+	for (size_t i = 0; i < ndirs; i++) {
+		DIR *dir = opendir(dirs[i]);
+		struct dirent *e;
+
+		while (dir != NULL && (e = readdir(dir)) != NULL && n < 512) {
+			size_t k = strlen(e->d_name);
+			bool dup = false;
+
+			if (k <= 5 || strcmp(e->d_name + k - 5, ".yaml") != 0)
+				continue;
+			for (size_t j = 0; j < n; j++)
+				dup = dup || strcmp(strrchr(paths[j], '/') + 1, e->d_name) == 0;
+			if (!dup && asprintf(&paths[n], "%s/%s", dirs[i], e->d_name) >= 0)
+				n++;
+		}
+		if (dir != NULL)
+			closedir(dir);
+	}
+	qsort(paths, n, sizeof(*paths), cmp_path);
+	for (size_t i = 0; i < n; i++) {
+		struct dev_model m;
+		struct sim_diag d = { "" };
+
+		if (sim_model_load(paths[i], &m, &d) != SIM_OK) {
+			fprintf(stderr, "fleetsim: %s\n", d.msg);
+			ex = SIM_EXIT_USAGE;
+		} else {
+			printf("%-20s %s\n", m.name, m.description != NULL ? m.description : "");
+			dev_model_fini(&m);
+		}
+		free(paths[i]);
+	}
+	if (n == 0)
+		fprintf(stderr, "fleetsim: no models found (looked in $FLEETSIM_MODELS and %s)\n",
+		    dirs[ndirs - 1]);
+	return ex;
+}
+
 enum sim_exit
 sim_validate(const struct sim_run_opts *o)
 {
 	struct sim_scenario sc;
 	enum sim_exit ex;
 
+	if (is_model_file(o->scenario))
+		return validate_model(o);
 	memset(&sc, 0, sizeof(sc));
 	ex = load(o, &sc);
 	if (ex == SIM_EXIT_PASS && !o->quiet)

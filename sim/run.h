@@ -19,12 +19,17 @@ struct sim_run_opts {
 	struct sim_overrides ov;
 	bool quiet;                 /* no progress line, no summary */
 	const char *metrics_addr;   /* --metrics HOST:PORT; NULL = no endpoint */
+	const char *trace_path;     /* --trace FILE; NULL = none */
 };
 
 /* `fleetsim run`: returns the exit code. */
 enum sim_exit sim_run(const struct sim_run_opts *o);
 
-/* `fleetsim validate`: loads and checks everything, connects nothing. */
+/* `fleetsim models`: lists the models found, a line each. */
+enum sim_exit sim_models(void);
+
+/* `fleetsim validate`: loads and checks everything, connects nothing; a
+ * model file (top-level model:) is checked on its own. */
 enum sim_exit sim_validate(const struct sim_run_opts *o);
 
 #endif

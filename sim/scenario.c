@@ -20,10 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <math.h>
 
 #include <yaml.h>
 
+#include "dev_model.h"
+#include "hal_clock.h"
 #include "units.h"
 
 #define MAX_TEXT ((size_t)16 << 20)
@@ -48,9 +55,11 @@
 
 /* The keys each mapping may hold, in the order messages list them. */
 static const char *const top_keys[] = {
-	"name", "seed", "duration", "drain", "target", "fleet", "assert", "report", NULL,
+	"name", "seed", "duration", "drain", "time_scale", "epoch", "target", "fleet", "assert",
+	"report", NULL,
 };
-enum { K_NAME, K_SEED, K_DURATION, K_DRAIN, K_TARGET, K_FLEET, K_ASSERT, K_REPORT };
+enum { K_NAME, K_SEED, K_DURATION, K_DRAIN, K_TIME_SCALE, K_EPOCH, K_TARGET, K_FLEET, K_ASSERT,
+	K_REPORT };
 
 static const char *const target_keys[] = { "url", "tls", "username", "password", NULL };
 enum { T_URL, T_TLS, T_USERNAME, T_PASSWORD };
@@ -59,9 +68,9 @@ static const char *const tls_keys[] = { "ca", "cert", "key", "verify", NULL };
 enum { S_CA, S_CERT, S_KEY, S_VERIFY };
 
 static const char *const group_keys[] = {
-	"group", "count", "id", "mqtt", "connect", "telemetry", NULL,
+	"group", "count", "id", "model", "hal", "mqtt", "connect", "telemetry", NULL,
 };
-enum { G_GROUP, G_COUNT, G_ID, G_MQTT, G_CONNECT, G_TELEMETRY };
+enum { G_GROUP, G_COUNT, G_ID, G_MODEL, G_HAL, G_MQTT, G_CONNECT, G_TELEMETRY };
 
 static const char *const mqtt_keys[] = { "version", "keepalive", "clean_session", NULL };
 enum { M_VERSION, M_KEEPALIVE, M_CLEAN };
@@ -79,7 +88,7 @@ enum { R_DIR, R_FORMATS };
 /* In the order of enum sim_report_format's bits. */
 static const char *const format_names[] = { "json", "junit", "html", "csv", NULL };
 
-#define MAX_KEYS 8
+#define MAX_KEYS 24
 
 struct loader {
 	const char *file;               /* names the source in messages */
@@ -795,10 +804,12 @@ load_telemetry(struct loader *l, int id, struct sim_group *g, int gid, int idid)
 	    telemetry_keys, v)) != SIM_OK)
 		return rv;
 	tm->enabled = true;
-	if (!present(l, v[E_EVERY]))
+	if (!present(l, v[E_EVERY]) && (g->model == NULL || g->model->every_ns == 0 ||
+	    v[E_EVERY] != 0))
 		return v[E_EVERY] != 0 ? get_duration(l, v[E_EVERY], true, &x) :
 		    missing(l, id, "every", "telemetry");
-	if ((rv = get_duration(l, v[E_EVERY], true, &tm->every_ns)) != SIM_OK)
+	if (present(l, v[E_EVERY]) && (rv = get_duration(l, v[E_EVERY], true, &tm->every_ns)) !=
+	    SIM_OK)
 		return rv;
 	if (present(l, v[E_JITTER])) {
 		if ((rv = get_duration(l, v[E_JITTER], false, &tm->jitter_ns)) != SIM_OK)
@@ -813,6 +824,7 @@ load_telemetry(struct loader *l, int id, struct sim_group *g, int gid, int idid)
 		    &x)) != SIM_OK)
 			return rv;
 		tm->qos = (int)x;
+		tm->qos_given = true;
 	}
 	if (present(l, v[E_TOPIC]))
 		rv = get_tmpl(l, v[E_TOPIC], SIM_TMPL_ID | SIM_TMPL_N | SIM_TMPL_GROUP,
@@ -826,7 +838,9 @@ load_telemetry(struct loader *l, int id, struct sim_group *g, int gid, int idid)
 	    SIM_OK)
 		return rv;
 	tm->size = DEFAULT_SIZE;
+	tm->model_payload = g->model != NULL && (g->model->payload != NULL || g->model->has_frame);
 	if (present(l, v[E_SIZE])) {
+		tm->model_payload = false;
 		if ((rv = get_size(l, v[E_SIZE], SIM_TELEMETRY_MIN_SIZE, MAX_PAYLOAD, &x)) != SIM_OK)
 			return rv;
 		tm->size = (uint32_t)x;
@@ -894,6 +908,1557 @@ load_connect(struct loader *l, int id, struct sim_group *g)
 	return SIM_OK;
 }
 
+/* Device models: model files and a group's hal: overrides.
+ *
+ * A model file is parsed by a loader of its own (same checks, its own
+ * file name in messages), into a struct dev_model; a group's hal:
+ * mapping then patches that model with the scenario's loader. Both go
+ * through the same functions, which set only the keys that are present,
+ * so an override is exactly a model key written in another place.
+ * Problems dev_model_check finds after both are cited at the node that
+ * last set the setting, whichever file it is in. */
+
+#define MODEL_EXT ".yaml"
+
+static enum sim_err parse(struct loader *l, const char *text, size_t len);
+
+/* Where each part of a model was last set, for dev_model_check's
+ * problems. The loaders are alive until the check is done. */
+struct srcref {
+	struct loader *l;
+	int id;
+};
+
+struct model_src {
+	struct srcref model, behaviour, payload, flash, power, link, frame;
+	struct srcref *sensors, *actuators, *commands, *responses;
+	size_t cap_s, cap_a, cap_c, cap_r;
+};
+
+static const char *const model_keys[] = {
+	"model", "description", "behaviour", "sensors", "actuators", "commands", "flash",
+	"power", "boot", "link", "clock", "telemetry", NULL,
+};
+enum { MK_MODEL, MK_DESC, MK_BEHAVIOUR, MK_SENSORS, MK_ACTUATORS, MK_COMMANDS, MK_FLASH,
+	MK_POWER, MK_BOOT, MK_LINK, MK_CLOCK, MK_TELEMETRY };
+
+static const char *const hal_keys[] = {
+	"sensors", "actuators", "flash", "power", "boot", "link", "clock", NULL,
+};
+enum { HK_SENSORS, HK_ACTUATORS, HK_FLASH, HK_POWER, HK_BOOT, HK_LINK, HK_CLOCK };
+
+static const char *const sensor_keys[] = {
+	"gen", "value", "min", "max", "mean", "sd", "amplitude", "period", "phase", "start",
+	"step_sd", "step_time", "lower", "upper", "points", "file", "linear", "rate", "rate_sd",
+	"noise", "faults", NULL,
+};
+enum { SK_GEN, SK_VALUE, SK_MIN, SK_MAX, SK_MEAN, SK_SD, SK_AMPLITUDE, SK_PERIOD, SK_PHASE,
+	SK_START, SK_STEP_SD, SK_STEP_TIME, SK_LOWER, SK_UPPER, SK_POINTS, SK_FILE, SK_LINEAR,
+	SK_RATE, SK_RATE_SD, SK_NOISE, SK_FAULTS, SK_COUNT };
+
+/* The parameter keys each generator takes, in the order of enum hal_gen. */
+static const char *const gen_params[][8] = {
+	{ "value", NULL },
+	{ "min", "max", NULL },
+	{ "mean", "sd", NULL },
+	{ "mean", "amplitude", "period", "phase", NULL },
+	{ "start", "step_sd", "step_time", "lower", "upper", NULL },
+	{ "points", "period", NULL },
+	{ "file", "period", "linear", NULL },
+	{ "start", "rate", "rate_sd", NULL },
+};
+
+static const char *const fault_keys[] = { "rate", "duration", "schedule", "slope", "magnitude",
+	NULL };
+enum { FK_RATE, FK_DURATION, FK_SCHEDULE, FK_SLOPE, FK_MAGNITUDE };
+
+static const char *const actuator_keys[] = {
+	"kind", "initial", "min", "max", "tau", "sensor", "gain", "offset", "travel_time", "jam",
+	"persist", NULL,
+};
+enum { AK_KIND, AK_INITIAL, AK_MIN, AK_MAX, AK_TAU, AK_SENSOR, AK_GAIN, AK_OFFSET, AK_TRAVEL,
+	AK_JAM, AK_PERSIST };
+static const char *const actuator_kinds[] = { "switch", "setpoint", "position", NULL };
+
+static const char *const command_keys[] = {
+	"set", "value", "flash_put", "flash_del", "reboot", "status", "response", "delay", "fail",
+	NULL,
+};
+enum { CK_SET, CK_VALUE, CK_PUT, CK_DEL, CK_REBOOT, CK_STATUS, CK_RESPONSE, CK_DELAY, CK_FAIL };
+
+static const char *const flash_keys[] = { "capacity", "write_latency", "write_fail", "dir", NULL };
+enum { FL_CAPACITY, FL_LATENCY, FL_FAIL, FL_DIR };
+
+static const char *const power_keys[] = { "battery", "drain", "tx", "cutoff", "reboot", "crash",
+	NULL };
+enum { PK_BATTERY, PK_DRAIN, PK_TX, PK_CUTOFF, PK_REBOOT, PK_CRASH };
+static const char *const battery_keys[] = { "capacity", "voltage", NULL };
+static const char *const reboot_keys[] = { "mtbf", "at", NULL };
+static const char *const crash_keys[] = { "mtbf", NULL };
+static const char *const boot_keys[] = { "time", NULL };
+
+static const char *const link_keys[] = { "latency", "bandwidth", "disconnect", "partitions",
+	"half_open", NULL };
+enum { LK_LATENCY, LK_BANDWIDTH, LK_DISCONNECT, LK_PARTITIONS, LK_HALF_OPEN };
+static const char *const disconnect_keys[] = { "mtbf", "mttr", NULL };
+static const char *const half_open_keys[] = { "at", "mtbf", "duration", NULL };
+static const char *const window_keys[] = { "from", "to", NULL };
+static const char *const clock_keys[] = { "skew", "drift_ppm", NULL };
+static const char *const mtelemetry_keys[] = { "every", "qos", "payload", "frame", NULL };
+enum { MT_EVERY, MT_QOS, MT_PAYLOAD, MT_FRAME };
+static const char *const frame_keys[] = { "size", "min", "max", NULL };
+static const char *const dist_keys[] = { "dist", "value", "min", "max", "mean", "sd", "median",
+	"sigma", NULL };
+enum { DK_DIST, DK_VALUE, DK_MIN, DK_MAX, DK_MEAN, DK_SD, DK_MEDIAN, DK_SIGMA };
+static const char *const dist_names[] = { "fixed", "uniform", "normal", "lognormal", NULL };
+
+/* A number with one of the given unit suffixes, scaled by its factor. */
+struct unit {
+	const char *suffix;
+	double factor;
+};
+
+static enum sim_err
+get_number(struct loader *l, int id, const struct unit *units, const char *expect, double *out)
+{
+	const char *s = scalar(l, id);
+	char *end;
+	double x;
+
+	if (s == NULL)
+		return fail(l, id, "expected %s, not %s", expect, kind(node(l, id)));
+	errno = 0;
+	x = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(x))
+		return fail(l, id, "expected %s", expect);
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; units != NULL && units[i].suffix != NULL; i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			*out = x * units[i].factor;
+			return SIM_OK;
+		}
+	}
+	if (*end == '\0' && units == NULL) {
+		*out = x;
+		return SIM_OK;
+	}
+	return fail(l, id, "expected %s", expect);
+}
+
+static enum sim_err
+get_real(struct loader *l, int id, double *out)
+{
+	return get_number(l, id, NULL, "a number like 21.5", out);
+}
+
+static enum sim_err
+get_prob(struct loader *l, int id, double *out)
+{
+	enum sim_err rv = get_number(l, id, NULL, "a probability from 0 to 1, like 0.01", out);
+
+	if (rv == SIM_OK && (*out < 0 || *out > 1))
+		return fail(l, id, "expected a probability from 0 to 1, like 0.01");
+	return rv;
+}
+
+/* Rates are stored per hour, as hal-sim takes them. */
+static enum sim_err
+get_rate(struct loader *l, int id, double *out)
+{
+	static const struct unit u[] = {
+		{ "/s", 3600 }, { "/m", 60 }, { "/min", 60 }, { "/h", 1 }, { "/d", 1.0 / 24 },
+		{ NULL, 0 },
+	};
+	enum sim_err rv = get_number(l, id, u, "a rate like 2/h (per s, m, h or d)", out);
+
+	if (rv == SIM_OK && *out < 0)
+		return fail(l, id, "expected a rate >= 0, like 2/h");
+	return rv;
+}
+
+/* A duration that may be negative (a clock skew). */
+static enum sim_err
+get_sduration(struct loader *l, int id, int64_t *out)
+{
+	const char *s = scalar(l, id);
+	uint64_t ns;
+	enum rpt_err e;
+
+	if (s == NULL || s[0] != '-') {
+		enum sim_err rv = get_duration(l, id, false, &ns);
+
+		if (rv == SIM_OK && ns > INT64_MAX)
+			return fail(l, id, "expected a duration below 292 years");
+		*out = (int64_t)ns;
+		return rv;
+	}
+	e = rpt_parse_duration(s + 1, &ns);
+	if (e != RPT_OK || ns > INT64_MAX)
+		return fail(l, id, "expected a duration like -1.5s or 200ms");
+	*out = -(int64_t)ns;
+	return SIM_OK;
+}
+
+static enum sim_err
+get_name_in(struct loader *l, int id, const char *const *names, const char *what, int *out)
+{
+	const char *s = scalar(l, id);
+	char list[160];
+
+	for (int i = 0; s != NULL && names[i] != NULL; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
+			return SIM_OK;
+		}
+	}
+	key_list(names, list, sizeof(list));
+	return fail(l, id, "expected %s: %s", what, list);
+}
+
+static size_t
+seq_len(struct loader *l, int id)
+{
+	yaml_node_t *n = node(l, id);
+
+	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+static int
+seq_item(struct loader *l, int id, size_t i)
+{
+	return node(l, id)->data.sequence.items.start[i];
+}
+
+/* A list of { from: T1, to: T2 } windows, sorted and disjoint, into
+ * (start, end) pairs of 64-bit ns; *out is owned by the caller. */
+static enum sim_err
+get_windows(struct loader *l, int id, uint64_t **out, size_t *n)
+{
+	const char *expect = "a list of windows like [ { from: 10s, to: 20s } ]";
+	uint64_t *w = NULL;
+	size_t count;
+	enum sim_err rv = SIM_OK;
+
+	if (node(l, id)->type != YAML_SEQUENCE_NODE)
+		return fail(l, id, "expected %s, not %s", expect, kind(node(l, id)));
+	count = seq_len(l, id);
+	if (count > 0 && (w = calloc(count, 2 * sizeof(*w))) == NULL)
+		return SIM_ERR_NOMEM;
+	for (size_t i = 0; i < count; i++) {
+		int item = seq_item(l, id, i), v[MAX_KEYS];
+
+		if ((rv = get_keys(l, item, "a window", expect, window_keys, v)) != SIM_OK)
+			goto out;
+		if (v[0] == 0 || v[1] == 0) {
+			rv = missing(l, item, v[0] == 0 ? "from" : "to", "the window");
+			goto out;
+		}
+		if ((rv = get_duration(l, v[0], false, &w[2 * i])) != SIM_OK ||
+		    (rv = get_duration(l, v[1], false, &w[2 * i + 1])) != SIM_OK)
+			goto out;
+		if (w[2 * i + 1] <= w[2 * i]) {
+			rv = fail(l, v[1], "expected 'to' after 'from'");
+			goto out;
+		}
+		if (i > 0 && w[2 * i] < w[2 * i - 1]) {
+			rv = fail(l, item, "expected windows in order, not overlapping");
+			goto out;
+		}
+	}
+	*out = w;
+	*n = count;
+	w = NULL;
+out:
+	free(w);
+	return rv;
+}
+
+/* A distribution: a plain value (fixed) or { dist: ..., params }.
+ * sizes reads byte sizes instead of durations. */
+static enum sim_err
+get_dist(struct loader *l, int id, bool sizes, struct dev_dist *d)
+{
+	const char *expect = sizes ? "a size like 600KB or { dist: lognormal, median: 600KB, "
+	    "sigma: 0.7 }" : "a duration like 20ms or { dist: uniform, min: 5ms, max: 50ms }";
+	int v[MAX_KEYS], k = DEV_DIST_FIXED;
+	enum sim_err rv;
+
+#define GETQ(node_, dst_) do {							\
+	uint64_t q_;								\
+	rv = sizes ? get_size(l, node_, 0, MAX_PAYLOAD, &q_) :			\
+	    get_duration(l, node_, false, &q_);					\
+	if (rv != SIM_OK)							\
+		return rv;							\
+	(dst_) = (double)q_;							\
+} while (0)
+
+	memset(d, 0, sizeof(*d));
+	if (node(l, id)->type == YAML_SCALAR_NODE) {
+		GETQ(id, d->a);
+		return SIM_OK;
+	}
+	if ((rv = get_keys(l, id, "a distribution", expect, dist_keys, v)) != SIM_OK)
+		return rv;
+	if (v[DK_DIST] == 0)
+		return missing(l, id, "dist", "the distribution");
+	if ((rv = get_name_in(l, v[DK_DIST], dist_names, "a distribution", &k)) != SIM_OK)
+		return rv;
+	d->kind = (enum dev_dist_kind)k;
+	switch (d->kind) {
+	case DEV_DIST_FIXED:
+		if (v[DK_VALUE] == 0)
+			return missing(l, id, "value", "the fixed distribution");
+		GETQ(v[DK_VALUE], d->a);
+		break;
+	case DEV_DIST_UNIFORM:
+		if (v[DK_MIN] == 0 || v[DK_MAX] == 0)
+			return missing(l, id, v[DK_MIN] == 0 ? "min" : "max", "the uniform distribution");
+		GETQ(v[DK_MIN], d->a);
+		GETQ(v[DK_MAX], d->b);
+		if (d->b < d->a)
+			return fail(l, v[DK_MAX], "expected max >= min");
+		return SIM_OK;  /* min and max are its bounds, not a clamp */
+	case DEV_DIST_NORMAL:
+		if (v[DK_MEAN] == 0 || v[DK_SD] == 0)
+			return missing(l, id, v[DK_MEAN] == 0 ? "mean" : "sd", "the normal distribution");
+		GETQ(v[DK_MEAN], d->a);
+		GETQ(v[DK_SD], d->b);
+		break;
+	case DEV_DIST_LOGNORMAL:
+		if (v[DK_MEDIAN] == 0 || v[DK_SIGMA] == 0)
+			return missing(l, id, v[DK_MEDIAN] == 0 ? "median" : "sigma",
+			    "the lognormal distribution");
+		GETQ(v[DK_MEDIAN], d->a);
+		if ((rv = get_real(l, v[DK_SIGMA], &d->b)) != SIM_OK)
+			return rv;
+		if (d->b < 0)
+			return fail(l, v[DK_SIGMA], "expected a sigma >= 0");
+		break;
+	}
+	if (v[DK_MIN] != 0)
+		GETQ(v[DK_MIN], d->min);
+	if (v[DK_MAX] != 0)
+		GETQ(v[DK_MAX], d->max);
+#undef GETQ
+	return SIM_OK;
+}
+
+static enum sim_err
+grow_ref(struct srcref **refs, size_t *cap, size_t want)
+{
+	struct srcref *p;
+
+	if (want <= *cap)
+		return SIM_OK;
+	if ((p = realloc(*refs, want * sizeof(*p))) == NULL)
+		return SIM_ERR_NOMEM;
+	memset(p + *cap, 0, (want - *cap) * sizeof(*p));
+	*refs = p;
+	*cap = want;
+	return SIM_OK;
+}
+
+/* Finds or adds a named element of an array of structs whose first
+ * member is char *name. */
+static enum sim_err
+find_or_add(void **arr, size_t *n, size_t size, const char *name, size_t *idx, bool *added)
+{
+	char *base = *arr, *p;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(*(char **)(base + i * size), name) == 0) {
+			*idx = i;
+			*added = false;
+			return SIM_OK;
+		}
+	}
+	if ((p = realloc(base, (*n + 1) * size)) == NULL)
+		return SIM_ERR_NOMEM;
+	memset(p + *n * size, 0, size);
+	if ((*(char **)(p + *n * size) = strdup(name)) == NULL) {
+		*arr = p;
+		return SIM_ERR_NOMEM;
+	}
+	*arr = p;
+	*idx = (*n)++;
+	*added = true;
+	return SIM_OK;
+}
+
+/* Element names become template fields and flash keys. */
+static enum sim_err
+check_elem_name(struct loader *l, int id, const char *name)
+{
+	if (name[0] == '\0' || strlen(name) > HAL_SENSOR_NAME_MAX || strspn(name,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(name))
+		return fail(l, id, "expected a name of letters, digits, '_' and '-' (at most %d), "
+		    "got '%.64s'", HAL_SENSOR_NAME_MAX, name);
+	return SIM_OK;
+}
+
+static enum sim_err
+load_fault(struct loader *l, int id, struct hal_fault_config *f, enum hal_fault which)
+{
+	int v[MAX_KEYS];
+	uint64_t x, *w = NULL;
+	size_t n = 0;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "the fault", "a mapping like { rate: 1/h, duration: 5m }",
+	    fault_keys, v)) != SIM_OK)
+		return rv;
+	if (v[FK_SLOPE] != 0 && which != HAL_FAULT_DRIFT)
+		return fail(l, v[FK_SLOPE], "expected slope only on a drift fault");
+	if (v[FK_MAGNITUDE] != 0 && which != HAL_FAULT_SPIKE)
+		return fail(l, v[FK_MAGNITUDE], "expected magnitude only on a spike fault");
+	if (v[FK_RATE] != 0 && v[FK_SCHEDULE] != 0)
+		return fail(l, v[FK_SCHEDULE], "expected either rate or schedule, not both");
+	if (v[FK_RATE] != 0) {
+		if ((rv = get_rate(l, v[FK_RATE], &f->rate)) != SIM_OK)
+			return rv;
+		free((void *)f->schedule);
+		f->schedule = NULL;
+		f->nschedule = 0;
+	}
+	if (v[FK_DURATION] != 0) {
+		if ((rv = get_duration(l, v[FK_DURATION], false, &x)) != SIM_OK)
+			return rv;
+		f->duration = (int64_t)x;
+	}
+	if (v[FK_SCHEDULE] != 0) {
+		if ((rv = get_windows(l, v[FK_SCHEDULE], &w, &n)) != SIM_OK)
+			return rv;
+		free((void *)f->schedule);
+		/* hal_window is two int64_t: the same layout as the pairs. */
+		for (size_t i = 0; i < 2 * n; i++)
+			if (w[i] > INT64_MAX)
+				w[i] = INT64_MAX;
+		f->schedule = (const struct hal_window *)w;
+		f->nschedule = n;
+		f->rate = 0;
+	}
+	if (v[FK_SLOPE] != 0 && (rv = get_real(l, v[FK_SLOPE], &f->slope)) != SIM_OK)
+		return rv;
+	if (v[FK_MAGNITUDE] != 0 && (rv = get_real(l, v[FK_MAGNITUDE], &f->magnitude)) != SIM_OK)
+		return rv;
+	return SIM_OK;
+}
+
+static enum sim_err
+load_faults(struct loader *l, int id, struct hal_sensor_config *c)
+{
+	yaml_node_t *n = node(l, id);
+	enum sim_err rv;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(l, id, "expected a mapping of faults like { stuck: { rate: 1/h } }, "
+		    "not %s", kind(n));
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const char *k = scalar(l, p->key);
+		enum hal_fault f;
+
+		if (k == NULL || hal_fault_from_name(k, &f) != HAL_OK)
+			return fail(l, p->key, "unknown fault '%.64s'; expected one of: stuck, drift, "
+			    "spike, dropout", k != NULL ? k : "");
+		if ((rv = load_fault(l, p->value, &c->fault[f], f)) != SIM_OK)
+			return rv;
+		n = node(l, id);
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_points(struct loader *l, int id, struct hal_sensor_config *c)
+{
+	const char *expect = "a list of [time, value] points like [[0s, 20], [1h, 22]]";
+	struct hal_point *pts = NULL;
+	size_t count;
+	enum sim_err rv = SIM_OK;
+
+	if (node(l, id)->type != YAML_SEQUENCE_NODE)
+		return fail(l, id, "expected %s, not %s", expect, kind(node(l, id)));
+	count = seq_len(l, id);
+	if (count == 0)
+		return fail(l, id, "expected %s, not an empty list", expect);
+	if ((pts = calloc(count, sizeof(*pts))) == NULL)
+		return SIM_ERR_NOMEM;
+	for (size_t i = 0; i < count; i++) {
+		int item = seq_item(l, id, i);
+		uint64_t t;
+
+		if (node(l, item)->type != YAML_SEQUENCE_NODE || seq_len(l, item) != 2) {
+			rv = fail(l, item, "expected %s", expect);
+			goto out;
+		}
+		if ((rv = get_duration(l, seq_item(l, item, 0), false, &t)) != SIM_OK ||
+		    (rv = get_real(l, seq_item(l, item, 1), &pts[i].v)) != SIM_OK)
+			goto out;
+		pts[i].t = t > INT64_MAX ? INT64_MAX : (int64_t)t;
+		if (i > 0 && pts[i].t <= pts[i - 1].t) {
+			rv = fail(l, item, "expected points in increasing time");
+			goto out;
+		}
+	}
+	free((void *)c->steps.points);
+	c->steps.points = pts;
+	c->steps.npoints = count;
+	pts = NULL;
+out:
+	free(pts);
+	return rv;
+}
+
+static enum sim_err
+load_sensor(struct loader *l, int id, struct dev_sensor_spec *s, bool added)
+{
+	struct hal_sensor_config *c = &s->cfg;
+	int v[SK_COUNT + 1];
+	uint64_t x;
+	int gen = (int)c->gen;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "the sensor", "a sensor mapping like { gen: sine, mean: 20, "
+	    "amplitude: 2, period: 24h }", sensor_keys, v)) != SIM_OK)
+		return rv;
+	if (v[SK_GEN] == 0 && added)
+		return missing(l, id, "gen", "the sensor");
+	if (v[SK_GEN] != 0) {
+		const char *g = scalar(l, v[SK_GEN]);
+		enum hal_gen eg;
+
+		if (g == NULL || hal_gen_from_name(g, &eg) != HAL_OK)
+			return fail(l, v[SK_GEN], "expected a generator: constant, uniform, normal, "
+			    "sine, random_walk, steps, replay or counter");
+		if ((int)eg != gen || added) {
+			/* Another generator: the old one's parameters mean
+			 * nothing to it. */
+			if (c->gen == HAL_GEN_STEPS)
+				free((void *)c->steps.points);
+			if (c->gen == HAL_GEN_REPLAY) {
+				hal_table_free(s->table);
+				s->table = NULL;
+			}
+			struct hal_sensor_config keep = *c;
+
+			memset(c, 0, sizeof(*c));
+			c->name = keep.name;
+			c->noise = keep.noise;
+			memcpy(c->fault, keep.fault, sizeof(c->fault));
+			c->gen = eg;
+			gen = (int)eg;
+		}
+	}
+	/* Each parameter key must belong to the generator. */
+	for (int k = SK_VALUE; k <= SK_RATE_SD; k++) {
+		bool ok = false;
+
+		if (v[k] == 0)
+			continue;
+		for (int j = 0; gen_params[gen][j] != NULL; j++)
+			ok = ok || strcmp(gen_params[gen][j], sensor_keys[k]) == 0;
+		if (!ok) {
+			char list[160];
+
+			key_list(gen_params[gen], list, sizeof(list));
+			return fail(l, v[k], "'%s' is not a parameter of gen %s; expected one of: %s",
+			    sensor_keys[k], hal_gen_name((enum hal_gen)gen), list);
+		}
+	}
+#define REAL(key, dst) if (v[key] != 0 && (rv = get_real(l, v[key], &(dst))) != SIM_OK) return rv
+#define DUR(key, dst) if (v[key] != 0) { if ((rv = get_duration(l, v[key], false, &x)) != SIM_OK) return rv; (dst) = (int64_t)x; }
+	switch (c->gen) {
+	case HAL_GEN_CONSTANT:
+		REAL(SK_VALUE, c->constant.value);
+		break;
+	case HAL_GEN_UNIFORM:
+		REAL(SK_MIN, c->uniform.min);
+		REAL(SK_MAX, c->uniform.max);
+		break;
+	case HAL_GEN_NORMAL:
+		REAL(SK_MEAN, c->normal.mean);
+		REAL(SK_SD, c->normal.sd);
+		break;
+	case HAL_GEN_SINE:
+		REAL(SK_MEAN, c->sine.mean);
+		REAL(SK_AMPLITUDE, c->sine.amplitude);
+		DUR(SK_PERIOD, c->sine.period);
+		DUR(SK_PHASE, c->sine.phase);
+		break;
+	case HAL_GEN_RANDOM_WALK:
+		REAL(SK_START, c->random_walk.start);
+		REAL(SK_STEP_SD, c->random_walk.step_sd);
+		DUR(SK_STEP_TIME, c->random_walk.step_time);
+		REAL(SK_LOWER, c->random_walk.lower);
+		REAL(SK_UPPER, c->random_walk.upper);
+		break;
+	case HAL_GEN_STEPS:
+		if (v[SK_POINTS] != 0 && (rv = load_points(l, v[SK_POINTS], c)) != SIM_OK)
+			return rv;
+		DUR(SK_PERIOD, c->steps.period);
+		break;
+	case HAL_GEN_REPLAY:
+		DUR(SK_PERIOD, c->replay.period);
+		if (v[SK_LINEAR] != 0) {
+			bool b;
+
+			if ((rv = get_bool(l, v[SK_LINEAR], &b)) != SIM_OK)
+				return rv;
+			c->replay.linear = b;
+		}
+		if (v[SK_FILE] != 0) {
+			char *path = NULL, err[512];
+			struct hal_table *t = NULL;
+
+			if ((rv = get_file(l, v[SK_FILE], "replay", &path)) != SIM_OK)
+				return rv;
+			if (hal_table_load(path, &t, err, sizeof(err)) != HAL_OK) {
+				free(path);
+				return fail(l, v[SK_FILE], "%s", err);
+			}
+			free(path);
+			hal_table_free(s->table);
+			s->table = t;
+			c->replay.table = t;
+		}
+		break;
+	case HAL_GEN_COUNTER:
+		REAL(SK_START, c->counter.start);
+		REAL(SK_RATE, c->counter.rate);
+		REAL(SK_RATE_SD, c->counter.rate_sd);
+		break;
+	}
+	REAL(SK_NOISE, c->noise);
+#undef REAL
+#undef DUR
+	if (v[SK_FAULTS] != 0 && (rv = load_faults(l, v[SK_FAULTS], c)) != SIM_OK)
+		return rv;
+	return SIM_OK;
+}
+
+/* A mapping of named elements, each loaded by fn into the model's array. */
+static enum sim_err
+load_sensors(struct loader *l, int id, struct dev_model *m, struct model_src *src)
+{
+	yaml_node_t *n = node(l, id);
+	enum sim_err rv;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(l, id, "expected a mapping of sensors like { temp: { gen: normal, "
+		    "mean: 20, sd: 1 } }, not %s", kind(n));
+	for (size_t i = 0; i < (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start); i++) {
+		yaml_node_pair_t *p = &node(l, id)->data.mapping.pairs.start[i];
+		const char *name = scalar(l, p->key);
+		size_t idx;
+		bool added;
+
+		if (name == NULL)
+			return fail(l, p->key, "expected a sensor name");
+		if ((rv = check_elem_name(l, p->key, name)) != SIM_OK)
+			return rv;
+		if ((rv = find_or_add((void **)&m->sensors, &m->nsensors, sizeof(*m->sensors), name,
+		    &idx, &added)) != SIM_OK)
+			return rv;
+		m->sensors[idx].cfg.name = m->sensors[idx].name;
+		if ((rv = grow_ref(&src->sensors, &src->cap_s, m->nsensors)) != SIM_OK)
+			return rv;
+		src->sensors[idx] = (struct srcref){ l, p->value };
+		if ((rv = load_sensor(l, p->value, &m->sensors[idx], added)) != SIM_OK)
+			return rv;
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_actuator(struct loader *l, int id, struct dev_actuator_spec *a, bool added)
+{
+	struct hal_actuator_config *c = &a->cfg;
+	int v[MAX_KEYS], k;
+	uint64_t x;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "the actuator", "an actuator mapping like { kind: setpoint, "
+	    "initial: 20 }", actuator_keys, v)) != SIM_OK)
+		return rv;
+	if (v[AK_KIND] == 0 && added)
+		return missing(l, id, "kind", "the actuator");
+	if (v[AK_KIND] != 0) {
+		if ((rv = get_name_in(l, v[AK_KIND], actuator_kinds, "an actuator kind", &k)) != SIM_OK)
+			return rv;
+		c->kind = (enum hal_actuator_kind)k;
+	}
+	if (added)
+		a->sensor_idx = -1;
+	if (v[AK_INITIAL] != 0 && (rv = get_real(l, v[AK_INITIAL], &c->initial)) != SIM_OK)
+		return rv;
+	if (v[AK_MIN] != 0 && (rv = get_real(l, v[AK_MIN], &c->min)) != SIM_OK)
+		return rv;
+	if (v[AK_MAX] != 0 && (rv = get_real(l, v[AK_MAX], &c->max)) != SIM_OK)
+		return rv;
+	if (v[AK_TAU] != 0) {
+		if ((rv = get_duration(l, v[AK_TAU], false, &x)) != SIM_OK)
+			return rv;
+		c->tau = x;
+	}
+	if (v[AK_TRAVEL] != 0) {
+		if ((rv = get_duration(l, v[AK_TRAVEL], false, &x)) != SIM_OK)
+			return rv;
+		c->travel_time = x;
+	}
+	if (v[AK_GAIN] != 0 && (rv = get_real(l, v[AK_GAIN], &c->gain)) != SIM_OK)
+		return rv;
+	if (v[AK_OFFSET] != 0 && (rv = get_real(l, v[AK_OFFSET], &c->offset)) != SIM_OK)
+		return rv;
+	if (v[AK_JAM] != 0 && (rv = get_prob(l, v[AK_JAM], &c->jam_p)) != SIM_OK)
+		return rv;
+	if (v[AK_PERSIST] != 0 && (rv = get_bool(l, v[AK_PERSIST], &a->persist)) != SIM_OK)
+		return rv;
+	if (v[AK_SENSOR] != 0) {
+		char *s = NULL;
+
+		if ((rv = get_str(l, v[AK_SENSOR], "a sensor name", &s)) != SIM_OK)
+			return rv;
+		free(a->sensor);
+		a->sensor = s;
+		c->sensor = s;
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_actuators(struct loader *l, int id, struct dev_model *m, struct model_src *src)
+{
+	yaml_node_t *n = node(l, id);
+	enum sim_err rv;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(l, id, "expected a mapping of actuators like { heater: { kind: setpoint } }, "
+		    "not %s", kind(n));
+	for (size_t i = 0; i < (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start); i++) {
+		yaml_node_pair_t *p = &node(l, id)->data.mapping.pairs.start[i];
+		const char *name = scalar(l, p->key);
+		size_t idx;
+		bool added;
+
+		if (name == NULL)
+			return fail(l, p->key, "expected an actuator name");
+		if ((rv = check_elem_name(l, p->key, name)) != SIM_OK)
+			return rv;
+		if ((rv = find_or_add((void **)&m->actuators, &m->nactuators, sizeof(*m->actuators),
+		    name, &idx, &added)) != SIM_OK)
+			return rv;
+		if ((rv = grow_ref(&src->actuators, &src->cap_a, m->nactuators)) != SIM_OK)
+			return rv;
+		src->actuators[idx] = (struct srcref){ l, p->value };
+		if ((rv = load_actuator(l, p->value, &m->actuators[idx], added)) != SIM_OK)
+			return rv;
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_command(struct loader *l, int id, struct dev_command_spec *c, struct srcref *resp)
+{
+	int v[MAX_KEYS], actions = 0;
+	uint64_t x;
+	enum sim_err rv;
+
+	if (node(l, id)->type == YAML_SCALAR_NODE && is_null(node(l, id)))
+		return SIM_OK;
+	if ((rv = get_keys(l, id, "the command", "a command mapping like { set: heater, value: "
+	    "arg }", command_keys, v)) != SIM_OK)
+		return rv;
+	actions = (v[CK_SET] != 0) + (v[CK_PUT] != 0) + (v[CK_DEL] != 0) + (v[CK_REBOOT] != 0);
+	if (actions > 1)
+		return fail(l, id, "expected at most one action (set, flash_put, flash_del or reboot)");
+	if (v[CK_VALUE] != 0 && v[CK_SET] == 0 && c->action != DEV_ACT_SET)
+		return fail(l, v[CK_VALUE], "expected value only with set");
+	if (v[CK_SET] != 0) {
+		free(c->actuator);
+		c->actuator = NULL;
+		if ((rv = get_str(l, v[CK_SET], "an actuator name", &c->actuator)) != SIM_OK)
+			return rv;
+		c->action = DEV_ACT_SET;
+		c->value_from_arg = true;
+	}
+	if (v[CK_VALUE] != 0) {
+		const char *s = scalar(l, v[CK_VALUE]);
+
+		c->value_from_arg = s != NULL && strcmp(s, "arg") == 0;
+		if (!c->value_from_arg && (rv = get_number(l, v[CK_VALUE], NULL,
+		    "a number or arg (the command's argument)", &c->value)) != SIM_OK)
+			return rv;
+	}
+	if (v[CK_PUT] != 0 || v[CK_DEL] != 0) {
+		int k = v[CK_PUT] != 0 ? v[CK_PUT] : v[CK_DEL];
+
+		free(c->key);
+		c->key = NULL;
+		if ((rv = get_str(l, k, "a flash key", &c->key)) != SIM_OK)
+			return rv;
+		if (strlen(c->key) > HAL_FLASH_KEY_MAX)
+			return fail(l, k, "expected a flash key of at most %d bytes", HAL_FLASH_KEY_MAX);
+		c->action = v[CK_PUT] != 0 ? DEV_ACT_FLASH_PUT : DEV_ACT_FLASH_DEL;
+	}
+	if (v[CK_REBOOT] != 0) {
+		bool b;
+
+		if ((rv = get_bool(l, v[CK_REBOOT], &b)) != SIM_OK)
+			return rv;
+		c->action = b ? DEV_ACT_REBOOT : DEV_ACT_NONE;
+	}
+	if (v[CK_STATUS] != 0) {
+		if ((rv = get_uint(l, v[CK_STATUS], 100, 599, "expected a status from 100 to 599",
+		    NULL, &x)) != SIM_OK)
+			return rv;
+		c->status = (int)x;
+	}
+	if (v[CK_RESPONSE] != 0) {
+		char *s = NULL;
+
+		if ((rv = get_str(l, v[CK_RESPONSE], "a response template", &s)) != SIM_OK)
+			return rv;
+		free(c->response_src);
+		c->response_src = s;
+		*resp = (struct srcref){ l, v[CK_RESPONSE] };
+	}
+	if (v[CK_DELAY] != 0 && (rv = get_dist(l, v[CK_DELAY], false, &c->delay)) != SIM_OK)
+		return rv;
+	if (v[CK_FAIL] != 0 && (rv = get_prob(l, v[CK_FAIL], &c->fail)) != SIM_OK)
+		return rv;
+	return SIM_OK;
+}
+
+static enum sim_err
+load_commands(struct loader *l, int id, struct dev_model *m, struct model_src *src)
+{
+	yaml_node_t *n = node(l, id);
+	enum sim_err rv;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(l, id, "expected a mapping of commands like { reboot: { reboot: true } }, "
+		    "not %s", kind(n));
+	for (size_t i = 0; i < (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start); i++) {
+		yaml_node_pair_t *p = &node(l, id)->data.mapping.pairs.start[i];
+		const char *name = scalar(l, p->key);
+		size_t idx;
+		bool added;
+
+		if (name == NULL)
+			return fail(l, p->key, "expected a command name");
+		if ((rv = check_elem_name(l, p->key, name)) != SIM_OK)
+			return rv;
+		if ((rv = find_or_add((void **)&m->commands, &m->ncommands, sizeof(*m->commands),
+		    name, &idx, &added)) != SIM_OK)
+			return rv;
+		if (added)
+			m->commands[idx].status = 200;
+		if ((rv = grow_ref(&src->commands, &src->cap_c, m->ncommands)) != SIM_OK)
+			return rv;
+		if ((rv = grow_ref(&src->responses, &src->cap_r, m->ncommands)) != SIM_OK)
+			return rv;
+		src->commands[idx] = (struct srcref){ l, p->value };
+		if ((rv = load_command(l, p->value, &m->commands[idx], &src->responses[idx])) != SIM_OK)
+			return rv;
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_flash(struct loader *l, int id, struct dev_model *m, struct model_src *src)
+{
+	int v[MAX_KEYS];
+	uint64_t x;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "flash", "a mapping like { capacity: 4KB }", flash_keys, v)) !=
+	    SIM_OK)
+		return rv;
+	m->has_flash = true;
+	src->flash = (struct srcref){ l, id };
+	if (m->flash.capacity == 0)
+		m->flash.capacity = 4096;
+	if (v[FL_CAPACITY] != 0) {
+		if ((rv = get_size(l, v[FL_CAPACITY], 1, MAX_PAYLOAD, &x)) != SIM_OK)
+			return rv;
+		m->flash.capacity = (size_t)x;
+	}
+	if (v[FL_LATENCY] != 0 && (rv = get_duration(l, v[FL_LATENCY], false,
+	    &m->flash.write_latency)) != SIM_OK)
+		return rv;
+	if (v[FL_FAIL] != 0 && (rv = get_prob(l, v[FL_FAIL], &m->flash.write_fail)) != SIM_OK)
+		return rv;
+	if (v[FL_DIR] != 0) {
+		char *s = NULL, *joined = NULL;
+
+		if ((rv = get_str(l, v[FL_DIR], "a folder", &s)) != SIM_OK)
+			return rv;
+		if (s[0] != '/' && l->dir != NULL) {
+			if (asprintf(&joined, "%s/%s", l->dir, s) < 0) {
+				free(s);
+				return SIM_ERR_NOMEM;
+			}
+			free(s);
+			s = joined;
+		}
+		free((void *)m->flash.dir);
+		m->flash.dir = s;
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_power(struct loader *l, int id, struct dev_model *m, struct model_src *src)
+{
+	static const struct unit cap_u[] = { { "mAh", 1 }, { "Ah", 1000 }, { NULL, 0 } };
+	static const struct unit volt_u[] = { { "V", 1 }, { "", 1 }, { NULL, 0 } };
+	static const struct unit drain_u[] = { { "W", 1 }, { "mW", 1e-3 }, { "uW", 1e-6 },
+		{ "mA", -1e-3 }, { "uA", -1e-6 }, { "A", -1 }, { NULL, 0 } };
+	static const struct unit tx_u[] = { { "J/KB", 1 }, { "mJ/KB", 1e-3 }, { "uJ/KB", 1e-6 },
+		{ NULL, 0 } };
+	static const struct unit pct_u[] = { { "%", 1 }, { "", 1 }, { NULL, 0 } };
+	struct hal_power_config *p = &m->power;
+	int v[MAX_KEYS], w[MAX_KEYS];
+	double x, mah = 0, volt = 3.6;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "power", "a mapping like { reboot: { mtbf: 10m } }", power_keys,
+	    v)) != SIM_OK)
+		return rv;
+	src->power = (struct srcref){ l, id };
+	if (v[PK_BATTERY] != 0) {
+		if ((rv = get_keys(l, v[PK_BATTERY], "battery", "a mapping like { capacity: 2400mAh, "
+		    "voltage: 3.6 }", battery_keys, w)) != SIM_OK)
+			return rv;
+		if (w[0] == 0)
+			return missing(l, v[PK_BATTERY], "capacity", "battery");
+		if ((rv = get_number(l, w[0], cap_u, "a capacity like 2400mAh", &mah)) != SIM_OK)
+			return rv;
+		if (w[1] != 0 && (rv = get_number(l, w[1], volt_u, "a voltage like 3.6V", &volt)) !=
+		    SIM_OK)
+			return rv;
+		if (mah <= 0 || volt <= 0)
+			return fail(l, v[PK_BATTERY], "expected a capacity and voltage > 0");
+		p->capacity_j = mah * volt * 3.6;
+	}
+	if (v[PK_DRAIN] != 0) {
+		if ((rv = get_number(l, v[PK_DRAIN], drain_u, "a drain like 0.5mA or 10mW", &x)) !=
+		    SIM_OK)
+			return rv;
+		/* Currents come out negative from the table: times volts. */
+		p->drain_w = x < 0 ? -x * volt : x;
+	}
+	if (v[PK_TX] != 0 && (rv = get_number(l, v[PK_TX], tx_u, "an energy per KB like 2mJ/KB",
+	    &p->tx_j_per_kb)) != SIM_OK)
+		return rv;
+	if (v[PK_CUTOFF] != 0 && (rv = get_number(l, v[PK_CUTOFF], pct_u, "a charge like 5%",
+	    &p->cutoff_pct)) != SIM_OK)
+		return rv;
+	if (v[PK_REBOOT] != 0) {
+		if ((rv = get_keys(l, v[PK_REBOOT], "reboot", "a mapping like { mtbf: 10m, at: [30s] }",
+		    reboot_keys, w)) != SIM_OK)
+			return rv;
+		if (w[0] != 0 && (rv = get_duration(l, w[0], false, &p->reboot_mtbf)) != SIM_OK)
+			return rv;
+		if (w[1] != 0) {
+			size_t n;
+			uint64_t *at;
+
+			if (node(l, w[1])->type != YAML_SEQUENCE_NODE)
+				return fail(l, w[1], "expected a list of times like [30s, 2m]");
+			n = seq_len(l, w[1]);
+			if ((at = calloc(n ? n : 1, sizeof(*at))) == NULL)
+				return SIM_ERR_NOMEM;
+			for (size_t i = 0; i < n; i++) {
+				if ((rv = get_duration(l, seq_item(l, w[1], i), false, &at[i])) != SIM_OK ||
+				    (i > 0 && at[i] < at[i - 1] && (rv = fail(l, seq_item(l, w[1], i),
+				    "expected times in increasing order")) != SIM_OK)) {
+					free(at);
+					return rv;
+				}
+			}
+			free((void *)p->reboot_at);
+			p->reboot_at = at;
+			p->n_reboot_at = n;
+		}
+	}
+	if (v[PK_CRASH] != 0) {
+		if ((rv = get_keys(l, v[PK_CRASH], "crash", "a mapping like { mtbf: 30m }", crash_keys,
+		    w)) != SIM_OK)
+			return rv;
+		if (w[0] != 0 && (rv = get_duration(l, w[0], false, &p->crash_mtbf)) != SIM_OK)
+			return rv;
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_boot(struct loader *l, int id, struct dev_model *m)
+{
+	int v[MAX_KEYS];
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "boot", "a mapping like { time: 2s }", boot_keys, v)) != SIM_OK)
+		return rv;
+	if (v[0] != 0 && (rv = get_duration(l, v[0], false, &m->power.boot_time)) != SIM_OK)
+		return rv;
+	return SIM_OK;
+}
+
+static enum sim_err
+load_latency(struct loader *l, int id, struct hal_link_latency *lat)
+{
+	struct dev_dist d;
+	int v[MAX_KEYS];
+	enum sim_err rv;
+
+	memset(lat, 0, sizeof(*lat));
+	/* lognormal by mean and sd is link-only: convert it here. */
+	if (node(l, id)->type == YAML_MAPPING_NODE) {
+		if ((rv = get_keys(l, id, "a distribution", "a latency like 50ms or { dist: normal, "
+		    "mean: 40ms, sd: 10ms }", dist_keys, v)) != SIM_OK)
+			return rv;
+		if (v[DK_DIST] != 0 && scalar(l, v[DK_DIST]) != NULL &&
+		    strcmp(scalar(l, v[DK_DIST]), "lognormal") == 0 && v[DK_MEAN] != 0) {
+			uint64_t mean, sd = 0;
+
+			if ((rv = get_duration(l, v[DK_MEAN], true, &mean)) != SIM_OK ||
+			    (v[DK_SD] != 0 && (rv = get_duration(l, v[DK_SD], false, &sd)) != SIM_OK))
+				return rv;
+			if (hal_link_lognormal_from_mean_sd(lat, (double)mean, (double)sd) != HAL_OK)
+				return fail(l, id, "expected a lognormal with mean > 0");
+			return SIM_OK;
+		}
+	}
+	if ((rv = get_dist(l, id, false, &d)) != SIM_OK)
+		return rv;
+	switch (d.kind) {
+	case DEV_DIST_FIXED:
+		lat->dist = HAL_LINK_FIXED;
+		lat->mean = d.a;
+		break;
+	case DEV_DIST_UNIFORM:
+		lat->dist = HAL_LINK_UNIFORM;
+		lat->min = d.a;
+		lat->max = d.b;
+		break;
+	case DEV_DIST_NORMAL:
+		lat->dist = HAL_LINK_NORMAL;
+		lat->mean = d.a;
+		lat->sd = d.b;
+		break;
+	case DEV_DIST_LOGNORMAL:
+		lat->dist = HAL_LINK_LOGNORMAL;
+		lat->median = d.a;
+		lat->sigma = d.b;
+		break;
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_link(struct loader *l, int id, struct dev_model *m, struct model_src *src)
+{
+	struct hal_link_config *c = &m->link;
+	int v[MAX_KEYS], w[MAX_KEYS];
+	uint64_t x, *win;
+	size_t n;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "link", "a mapping like { latency: 50ms }", link_keys, v)) !=
+	    SIM_OK)
+		return rv;
+	src->link = (struct srcref){ l, id };
+	if (v[LK_LATENCY] != 0 && (rv = load_latency(l, v[LK_LATENCY], &c->latency)) != SIM_OK)
+		return rv;
+	if (v[LK_BANDWIDTH] != 0) {
+		if ((rv = get_size(l, v[LK_BANDWIDTH], 0, UINT64_MAX >> 1, &x)) != SIM_OK)
+			return rv;
+		c->bandwidth = x;
+	}
+	if (v[LK_DISCONNECT] != 0) {
+		if ((rv = get_keys(l, v[LK_DISCONNECT], "disconnect", "a mapping like { mtbf: 60s, "
+		    "mttr: 2s }", disconnect_keys, w)) != SIM_OK)
+			return rv;
+		if (w[0] != 0 && (rv = get_duration(l, w[0], false, &c->disconnect_mtbf)) != SIM_OK)
+			return rv;
+		if (w[1] != 0 && (rv = get_duration(l, w[1], false, &c->disconnect_mttr)) != SIM_OK)
+			return rv;
+	}
+	if (v[LK_PARTITIONS] != 0) {
+		if ((rv = get_windows(l, v[LK_PARTITIONS], &win, &n)) != SIM_OK)
+			return rv;
+		free((void *)c->partitions);
+		c->partitions = (const struct hal_link_window *)win;
+		c->n_partitions = n;
+	}
+	if (v[LK_HALF_OPEN] != 0) {
+		if ((rv = get_keys(l, v[LK_HALF_OPEN], "half_open", "a mapping like { mtbf: 10m, "
+		    "duration: 30s }", half_open_keys, w)) != SIM_OK)
+			return rv;
+		if (w[0] != 0) {
+			if ((rv = get_windows(l, w[0], &win, &n)) != SIM_OK)
+				return rv;
+			free((void *)c->half_open);
+			c->half_open = (const struct hal_link_window *)win;
+			c->n_half_open = n;
+		}
+		if (w[1] != 0 && (rv = get_duration(l, w[1], false, &c->half_open_mtbf)) != SIM_OK)
+			return rv;
+		if (w[2] != 0 && (rv = get_duration(l, w[2], false, &c->half_open_duration)) != SIM_OK)
+			return rv;
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_clock(struct loader *l, int id, struct dev_model *m)
+{
+	int v[MAX_KEYS];
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "clock", "a mapping like { skew: 2s, drift_ppm: 20 }",
+	    clock_keys, v)) != SIM_OK)
+		return rv;
+	if (v[0] != 0 && (rv = get_sduration(l, v[0], &m->clock_skew)) != SIM_OK)
+		return rv;
+	if (v[1] != 0 && (rv = get_real(l, v[1], &m->clock_drift_ppm)) != SIM_OK)
+		return rv;
+	return SIM_OK;
+}
+
+static enum sim_err
+load_mtelemetry(struct loader *l, int id, struct dev_model *m, struct model_src *src)
+{
+	int v[MAX_KEYS], w[MAX_KEYS];
+	uint64_t x;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "telemetry", "a mapping like { every: 10s, payload: '{...}' }",
+	    mtelemetry_keys, v)) != SIM_OK)
+		return rv;
+	if (v[MT_EVERY] != 0 && (rv = get_duration(l, v[MT_EVERY], true, &m->every_ns)) != SIM_OK)
+		return rv;
+	if (v[MT_QOS] != 0) {
+		if ((rv = get_uint(l, v[MT_QOS], 0, 2, "expected a qos of 0, 1 or 2", NULL, &x)) !=
+		    SIM_OK)
+			return rv;
+		m->qos = (int)x;
+	}
+	if (v[MT_PAYLOAD] != 0) {
+		char *s = NULL;
+
+		if ((rv = get_str(l, v[MT_PAYLOAD], "a payload template", &s)) != SIM_OK)
+			return rv;
+		free(m->payload_src);
+		m->payload_src = s;
+		src->payload = (struct srcref){ l, v[MT_PAYLOAD] };
+	}
+	if (v[MT_FRAME] != 0) {
+		if ((rv = get_keys(l, v[MT_FRAME], "frame", "a mapping like { size: 600KB, min: 100KB, "
+		    "max: 5MB }", frame_keys, w)) != SIM_OK)
+			return rv;
+		if (w[0] == 0)
+			return missing(l, v[MT_FRAME], "size", "frame");
+		if ((rv = get_dist(l, w[0], true, &m->frame_size)) != SIM_OK)
+			return rv;
+		if (w[1] != 0) {
+			if ((rv = get_size(l, w[1], 0, MAX_PAYLOAD, &x)) != SIM_OK)
+				return rv;
+			m->frame_size.min = (double)x;
+		}
+		if (w[2] != 0) {
+			if ((rv = get_size(l, w[2], 0, MAX_PAYLOAD, &x)) != SIM_OK)
+				return rv;
+			m->frame_size.max = (double)x;
+		}
+		m->has_frame = true;
+		src->frame = (struct srcref){ l, v[MT_FRAME] };
+	}
+	return SIM_OK;
+}
+
+/* The hal settings a model file and a group's hal: share. */
+static enum sim_err
+load_hal_parts(struct loader *l, const int *id, struct dev_model *m, struct model_src *src)
+{
+	enum sim_err rv = SIM_OK;
+
+	if (present(l, id[HK_SENSORS]) && (rv = load_sensors(l, id[HK_SENSORS], m, src)) != SIM_OK)
+		return rv;
+	if (present(l, id[HK_ACTUATORS]) && (rv = load_actuators(l, id[HK_ACTUATORS], m, src)) !=
+	    SIM_OK)
+		return rv;
+	if (present(l, id[HK_FLASH]) && (rv = load_flash(l, id[HK_FLASH], m, src)) != SIM_OK)
+		return rv;
+	if (present(l, id[HK_POWER]) && (rv = load_power(l, id[HK_POWER], m, src)) != SIM_OK)
+		return rv;
+	if (present(l, id[HK_BOOT]) && (rv = load_boot(l, id[HK_BOOT], m)) != SIM_OK)
+		return rv;
+	if (present(l, id[HK_LINK]) && (rv = load_link(l, id[HK_LINK], m, src)) != SIM_OK)
+		return rv;
+	if (present(l, id[HK_CLOCK]) && (rv = load_clock(l, id[HK_CLOCK], m)) != SIM_OK)
+		return rv;
+	return SIM_OK;
+}
+
+static enum sim_err
+load_model_doc(struct loader *l, struct dev_model *m, struct model_src *src)
+{
+	yaml_node_t *root = yaml_document_get_root_node(&l->doc);
+	int v[MAX_KEYS], h[MAX_KEYS];
+	enum sim_err rv;
+
+	if (root == NULL || is_null(root))
+		return fail(l, 0, "expected a device model: a mapping with model, sensors, telemetry");
+	if ((rv = get_keys(l, 1, "the model", "a device model mapping", model_keys, v)) != SIM_OK)
+		return rv;
+	if (v[MK_MODEL] == 0)
+		return missing(l, 1, "model", "the device model");
+	if ((rv = get_str(l, v[MK_MODEL], "a model name", &m->name)) != SIM_OK)
+		return rv;
+	if ((rv = check_elem_name(l, v[MK_MODEL], m->name)) != SIM_OK)
+		return rv;
+	src->model = (struct srcref){ l, v[MK_MODEL] };
+	if (present(l, v[MK_DESC]) && (rv = get_str(l, v[MK_DESC], "a one-line description",
+	    &m->description)) != SIM_OK)
+		return rv;
+	if (present(l, v[MK_BEHAVIOUR])) {
+		if ((rv = get_str(l, v[MK_BEHAVIOUR], "a behaviour name", &m->behaviour)) != SIM_OK)
+			return rv;
+		src->behaviour = (struct srcref){ l, v[MK_BEHAVIOUR] };
+	}
+	h[HK_SENSORS] = v[MK_SENSORS];
+	h[HK_ACTUATORS] = v[MK_ACTUATORS];
+	h[HK_FLASH] = v[MK_FLASH];
+	h[HK_POWER] = v[MK_POWER];
+	h[HK_BOOT] = v[MK_BOOT];
+	h[HK_LINK] = v[MK_LINK];
+	h[HK_CLOCK] = v[MK_CLOCK];
+	if ((rv = load_hal_parts(l, h, m, src)) != SIM_OK)
+		return rv;
+	if (present(l, v[MK_COMMANDS]) && (rv = load_commands(l, v[MK_COMMANDS], m, src)) != SIM_OK)
+		return rv;
+	if (present(l, v[MK_TELEMETRY]) && (rv = load_mtelemetry(l, v[MK_TELEMETRY], m, src)) !=
+	    SIM_OK)
+		return rv;
+	return SIM_OK;
+}
+
+/* Maps a dev_model_check problem to the node that set the setting. */
+static enum sim_err
+model_problem(struct loader *fallback, const struct model_src *src, const struct dev_problem *p)
+{
+	struct srcref r = { NULL, 0 };
+	bool inner = false;
+
+	switch (p->where) {
+	case DEV_WHERE_SENSOR:
+		if (p->index < src->cap_s)
+			r = src->sensors[p->index];
+		break;
+	case DEV_WHERE_ACTUATOR:
+		if (p->index < src->cap_a)
+			r = src->actuators[p->index];
+		break;
+	case DEV_WHERE_COMMAND:
+		if (p->index < src->cap_c && p->index < src->cap_r) {
+			r = src->responses[p->index];
+			inner = r.l != NULL;
+			if (r.l == NULL)
+				r = src->commands[p->index];
+		}
+		break;
+	case DEV_WHERE_PAYLOAD:
+		r = src->payload;
+		inner = true;
+		break;
+	case DEV_WHERE_FLASH: r = src->flash; break;
+	case DEV_WHERE_POWER: r = src->power; break;
+	case DEV_WHERE_LINK: r = src->link; break;
+	case DEV_WHERE_BEHAVIOUR: r = src->behaviour.l != NULL ? src->behaviour : src->frame; break;
+	default: break;
+	}
+	if (r.l == NULL)
+		r = src->model;
+	if (r.l == NULL)
+		return fail(fallback, 0, "%s", p->msg);
+	if (inner)
+		return fail_at(r.l, r.id, p->offset, "%s", p->msg);
+	return fail(r.l, r.id, "%s", p->msg);
+}
+
+static void
+model_src_fini(struct model_src *src)
+{
+	free(src->sensors);
+	free(src->actuators);
+	free(src->commands);
+	free(src->responses);
+}
+
+/* Reads a file whole (models are small). */
+static enum sim_err
+slurp(const char *path, char **out, size_t *len, struct sim_diag *d)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		sim_diag_set(d, "%s: cannot read: %s", path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		return SIM_ERR_IO;
+	}
+	if ((size_t)n > MAX_TEXT || (buf = malloc((size_t)n + 1)) == NULL) {
+		fclose(f);
+		sim_diag_set(d, "%s: too big or out of memory", path);
+		return (size_t)n > MAX_TEXT ? SIM_ERR_IO : SIM_ERR_NOMEM;
+	}
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		sim_diag_set(d, "%s: cannot read: %s", path, strerror(errno));
+		fclose(f);
+		free(buf);
+		return SIM_ERR_IO;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*out = buf;
+	*len = (size_t)n;
+	return SIM_OK;
+}
+
+/* Opens a model file's loader: parsed, checked for shape, ready for
+ * load_model_doc. ml must be fini'd with model_loader_fini. */
+static enum sim_err
+model_loader_open(struct loader *ml, const char *path, struct sim_diag *d, char **text)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len;
+	enum sim_err rv;
+
+	memset(ml, 0, sizeof(*ml));
+	ml->file = path;
+	ml->d = d;
+	if ((rv = slurp(path, text, &len, d)) != SIM_OK)
+		return rv;
+	if (slash != NULL && (ml->dir = strndup(path, slash == path ? 1 :
+	    (size_t)(slash - path))) == NULL)
+		return SIM_ERR_NOMEM;
+	return parse(ml, *text, len);
+}
+
+static void
+model_loader_fini(struct loader *ml, char *text)
+{
+	if (ml->have_doc)
+		yaml_document_delete(&ml->doc);
+	free(ml->dir);
+	free(text);
+}
+
+/* The folders searched for a model by name, in order. */
+static size_t
+model_dirs(const char *scenario_dir, char dirs[][PATH_MAX], size_t max)
+{
+	const char *env = getenv("FLEETSIM_MODELS");
+	size_t n = 0;
+
+	while (env != NULL && *env != '\0' && n < max) {
+		size_t k = strcspn(env, ":");
+
+		if (k > 0 && k < PATH_MAX) {
+			memcpy(dirs[n], env, k);
+			dirs[n++][k] = '\0';
+		}
+		env += k + (env[k] == ':');
+	}
+	if (n < max && scenario_dir != NULL)
+		snprintf(dirs[n++], PATH_MAX, "%s/models", scenario_dir);
+	if (n < max)
+		snprintf(dirs[n++], PATH_MAX, "%s", FLEETSIM_MODELS_DIR);
+	return n;
+}
+
+size_t
+sim_model_dirs(char dirs[][PATH_MAX], size_t max)
+{
+	return model_dirs(NULL, dirs, max);
+}
+
+/* Loads the model a group names, patches it with the group's hal:
+ * mapping, and checks it. */
+static enum sim_err
+load_group_model(struct loader *l, int model_id, int hal_id, struct dev_model *m)
+{
+	char dirs[8][PATH_MAX], path[PATH_MAX + 64], *text = NULL;
+	const char *name = scalar(l, model_id);
+	struct model_src src;
+	struct loader ml;
+	struct dev_problem p;
+	size_t n;
+	int h[MAX_KEYS];
+	enum sim_err rv;
+
+	memset(&src, 0, sizeof(src));
+	memset(&ml, 0, sizeof(ml));
+	if (name == NULL || name[0] == '\0' || is_null(node(l, model_id)))
+		return fail(l, model_id, "expected a model name like thermostat, or a path to one");
+	path[0] = '\0';
+	if (strchr(name, '/') != NULL || (strlen(name) > 5 &&
+	    strcmp(name + strlen(name) - 5, MODEL_EXT) == 0)) {
+		snprintf(path, sizeof(path), "%s%s%s", name[0] != '/' && l->dir != NULL ? l->dir : "",
+		    name[0] != '/' && l->dir != NULL ? "/" : "", name);
+		if (access(path, R_OK) != 0)
+			return fail(l, model_id, "cannot read the model file %.300s: %s", path,
+			    strerror(errno));
+	} else {
+		n = model_dirs(l->dir, dirs, 8);
+		for (size_t i = 0; i < n && path[0] == '\0'; i++) {
+			snprintf(path, sizeof(path), "%s/%s" MODEL_EXT, dirs[i], name);
+			if (access(path, R_OK) != 0)
+				path[0] = '\0';
+		}
+		if (path[0] == '\0') {
+			char list[512] = "";
+
+			sim_model_list(list, sizeof(list));
+			return fail(l, model_id, "unknown model '%.64s'; expected one of: %s", name,
+			    list[0] != '\0' ? list : "(none found)");
+		}
+	}
+	m->qos = -1;
+	if ((rv = model_loader_open(&ml, path, l->d, &text)) != SIM_OK)
+		goto out;
+	if ((rv = load_model_doc(&ml, m, &src)) != SIM_OK)
+		goto out;
+	if ((m->file = strdup(path)) == NULL) {
+		rv = SIM_ERR_NOMEM;
+		goto out;
+	}
+	if (present(l, hal_id)) {
+		if ((rv = get_keys(l, hal_id, "hal", "a mapping of model settings like { link: "
+		    "{ latency: 50ms } }", hal_keys, h)) != SIM_OK)
+			goto out;
+		if ((rv = load_hal_parts(l, h, m, &src)) != SIM_OK)
+			goto out;
+	}
+	if (dev_model_check(m, &p) != HAL_OK)
+		rv = model_problem(&ml, &src, &p);
+out:
+	model_loader_fini(&ml, text);
+	model_src_fini(&src);
+	return rv;
+}
+
+enum sim_err
+sim_model_load_string(const char *text, size_t len, const char *file, struct dev_model *m,
+    struct sim_diag *d)
+{
+	struct model_src src;
+	struct loader ml;
+	struct dev_problem p;
+	const char *slash;
+	enum sim_err rv;
+
+	memset(m, 0, sizeof(*m));
+	memset(&src, 0, sizeof(src));
+	memset(&ml, 0, sizeof(ml));
+	m->qos = -1;
+	ml.file = file != NULL ? file : "<model>";
+	ml.d = d;
+	if (len > MAX_TEXT) {
+		sim_diag_set(d, "%s:1:1: expected a model of at most 16 MiB", ml.file);
+		rv = SIM_ERR_SCENARIO;
+		goto out;
+	}
+	if (file != NULL && (slash = strrchr(file, '/')) != NULL &&
+	    (ml.dir = strndup(file, slash == file ? 1 : (size_t)(slash - file))) == NULL) {
+		rv = SIM_ERR_NOMEM;
+		goto out;
+	}
+	if ((rv = parse(&ml, text, len)) != SIM_OK)
+		goto out;
+	if ((rv = load_model_doc(&ml, m, &src)) != SIM_OK)
+		goto out;
+	if ((m->file = strdup(ml.file)) == NULL) {
+		rv = SIM_ERR_NOMEM;
+		goto out;
+	}
+	if (dev_model_check(m, &p) != HAL_OK)
+		rv = model_problem(&ml, &src, &p);
+out:
+	if (rv == SIM_ERR_NOMEM)
+		sim_diag_set(d, "%s: out of memory", ml.file);
+	model_loader_fini(&ml, NULL);
+	model_src_fini(&src);
+	if (rv != SIM_OK)
+		dev_model_fini(m);
+	return rv;
+}
+
+enum sim_err
+sim_model_load(const char *path, struct dev_model *m, struct sim_diag *d)
+{
+	char *text = NULL;
+	size_t len;
+	enum sim_err rv;
+
+	memset(m, 0, sizeof(*m));
+	if ((rv = slurp(path, &text, &len, d)) != SIM_OK)
+		return rv;
+	rv = sim_model_load_string(text, len, path, m, d);
+	free(text);
+	return rv;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t
+sim_model_list(char *buf, size_t len)
+{
+	char dirs[8][PATH_MAX], *names[256];
+	size_t n = sim_model_dirs(dirs, 8), count = 0, used = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		DIR *dir = opendir(dirs[i]);
+		struct dirent *e;
+
+		while (dir != NULL && (e = readdir(dir)) != NULL && count < 256) {
+			size_t k = strlen(e->d_name);
+			bool dup = false;
+
+			if (k <= 5 || strcmp(e->d_name + k - 5, MODEL_EXT) != 0)
+				continue;
+			for (size_t j = 0; j < count; j++)
+				dup = dup || (strncmp(names[j], e->d_name, k - 5) == 0 &&
+				    names[j][k - 5] == '\0');
+			if (!dup && (names[count] = strndup(e->d_name, k - 5)) != NULL)
+				count++;
+		}
+		if (dir != NULL)
+			closedir(dir);
+	}
+	qsort(names, count, sizeof(*names), cmp_str);
+	if (len > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; i < count; i++) {
+		int k = snprintf(buf + used, used < len ? len - used : 0, "%s%s", i > 0 ? ", " : "",
+		    names[i]);
+
+		if (k > 0 && used + (size_t)k < len)
+			used += (size_t)k;
+		free(names[i]);
+	}
+	return count;
+}
+
 static enum sim_err
 load_group(struct loader *l, int id, struct sim_group *g, size_t idx)
 {
@@ -949,9 +2514,35 @@ load_group(struct loader *l, int id, struct sim_group *g, size_t idx)
 	if ((rv = load_mqtt(l, v[G_MQTT], g)) != SIM_OK ||
 	    (rv = load_connect(l, v[G_CONNECT], g)) != SIM_OK)
 		return rv;
-	if (present(l, v[G_TELEMETRY]) && (rv = load_telemetry(l, v[G_TELEMETRY], g, v[G_GROUP],
-	    present(l, v[G_ID]) ? v[G_ID] : id)) != SIM_OK)
-		return rv;
+	if (present(l, v[G_HAL]) && !present(l, v[G_MODEL]))
+		return fail(l, v[G_HAL], "expected hal: only in a group with a model:");
+	if (present(l, v[G_MODEL])) {
+		if ((g->model = calloc(1, sizeof(*g->model))) == NULL)
+			return SIM_ERR_NOMEM;
+		if ((rv = load_group_model(l, v[G_MODEL], v[G_HAL], g->model)) != SIM_OK)
+			return rv;
+		g->model_pos = pos_of(l, v[G_MODEL]);
+	}
+	if (present(l, v[G_TELEMETRY])) {
+		if ((rv = load_telemetry(l, v[G_TELEMETRY], g, v[G_GROUP],
+		    present(l, v[G_ID]) ? v[G_ID] : id)) != SIM_OK)
+			return rv;
+	} else if (g->model != NULL && g->model->every_ns > 0 &&
+	    (g->model->payload != NULL || g->model->has_frame)) {
+		/* The model's own telemetry, on the default topic. */
+		g->telemetry.enabled = true;
+		g->telemetry.model_payload = true;
+		g->telemetry.size = DEFAULT_SIZE;
+		if ((rv = sim_tmpl_compile(DEFAULT_TOPIC, SIM_TMPL_ID | SIM_TMPL_N | SIM_TMPL_GROUP,
+		    &g->telemetry.topic, NULL, 0, NULL)) != SIM_OK)
+			return rv;
+	}
+	if (g->telemetry.enabled && g->model != NULL) {
+		if (g->telemetry.every_ns == 0)
+			g->telemetry.every_ns = g->model->every_ns;
+		if (!g->telemetry.qos_given && g->model->qos >= 0)
+			g->telemetry.qos = g->model->qos;
+	}
 	return SIM_OK;
 }
 
@@ -1081,6 +2672,29 @@ load_report(struct loader *l, int id)
 	return SIM_OK;
 }
 
+/* An ISO 8601 UTC time, 2026-01-01T00:00:00Z (fractions of a second
+ * allowed), as Unix nanoseconds. */
+static enum sim_err
+get_epoch(struct loader *l, int id, int64_t *out)
+{
+	const char *s = scalar(l, id);
+	struct tm tm;
+	char *end;
+	double frac = 0;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || (end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return fail(l, id, "expected a UTC time like 2026-01-01T00:00:00Z");
+	if (*end == '.') {
+		frac = strtod(end, &end);
+	}
+	if (strcmp(end, "Z") != 0 || (t = timegm(&tm)) == (time_t)-1)
+		return fail(l, id, "expected a UTC time like 2026-01-01T00:00:00Z");
+	*out = (int64_t)t * (int64_t)NS_PER_S + (int64_t)(frac * 1e9);
+	return SIM_OK;
+}
+
 static enum sim_err
 validate(struct loader *l)
 {
@@ -1112,6 +2726,17 @@ validate(struct loader *l)
 	if (present(l, v[K_DRAIN]) && (rv = get_duration(l, v[K_DRAIN], false,
 	    &sc->drain_ns)) != SIM_OK)
 		return rv;
+	sc->time_scale = 1;
+	if (present(l, v[K_TIME_SCALE])) {
+		if ((rv = get_real(l, v[K_TIME_SCALE], &sc->time_scale)) != SIM_OK)
+			return rv;
+		if (!(sc->time_scale >= HAL_TIME_SCALE_MIN && sc->time_scale <= HAL_TIME_SCALE_MAX))
+			return fail(l, v[K_TIME_SCALE], "expected a time_scale from 0.000001 to 1000000 "
+			    "(simulated seconds per real second)");
+	}
+	if (present(l, v[K_EPOCH]) && (rv = get_epoch(l, v[K_EPOCH], &sc->epoch_ns)) != SIM_OK)
+		return rv;
+	sc->has_epoch = present(l, v[K_EPOCH]);
 	if ((rv = load_target(l, v[K_TARGET], &sc->target)) != SIM_OK)
 		return rv;
 	if ((rv = load_fleet(l, 1, v[K_FLEET])) != SIM_OK)
@@ -1512,6 +3137,8 @@ sim_scenario_fini(struct sim_scenario *sc)
 		free(sc->groups[i].name);
 		sim_tmpl_free(sc->groups[i].id);
 		sim_tmpl_free(sc->groups[i].telemetry.topic);
+		dev_model_fini(sc->groups[i].model);
+		free(sc->groups[i].model);
 	}
 	free(sc->groups);
 	for (i = 0; sc->asserts != NULL && i < sc->nasserts; i++)

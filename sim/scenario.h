@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 
 #include "sim_err.h"
@@ -25,6 +26,8 @@ struct sim_telemetry_cfg {
 	int qos;                    /* 0..2 */
 	struct sim_tmpl *topic;     /* default "devices/{id}/telemetry" */
 	uint32_t size;              /* payload bytes, >= the header size (SIM_TELEMETRY_MIN_SIZE) */
+	bool qos_given;             /* qos: was written (else a model's qos applies) */
+	bool model_payload;         /* the model's template or frames, not size bytes of padding */
 };
 
 /* The smallest telemetry payload: the header fleetsim puts in every message. */
@@ -40,7 +43,9 @@ struct sim_group {
 	uint64_t ramp_ns;           /* connect.ramp, default 0 */
 	uint32_t connect_max_inflight; /* connect.max_inflight, default 64, >= 1 */
 	struct sim_telemetry_cfg telemetry;
+	struct dev_model *model;    /* owned, checked and patched with hal:; NULL without model: */
 	struct sim_pos pos;         /* of the "group:" value */
+	struct sim_pos model_pos;   /* of the "model:" value */
 };
 
 struct sim_tls_cfg {
@@ -80,6 +85,9 @@ struct sim_scenario {
 	uint64_t seed;              /* default 1 */
 	uint64_t duration_ns;       /* > 0 */
 	uint64_t drain_ns;          /* default 5s */
+	double time_scale;          /* simulated seconds per real second, default 1 */
+	bool has_epoch;
+	int64_t epoch_ns;           /* Unix time of simulated time 0, if has_epoch (else: the start) */
 	struct sim_target target;
 	struct sim_group *groups;
 	size_t ngroups;
@@ -112,6 +120,23 @@ enum sim_err sim_scenario_load_string(const char *text, size_t len, const char *
     const struct sim_overrides *ov, struct sim_scenario *sc, struct sim_diag *d);
 
 void sim_scenario_fini(struct sim_scenario *sc);
+
+struct dev_model;
+
+/* Loads and checks one model file on its own (validate, models). On
+ * failure d->msg is "FILE:LINE:COLUMN: ..." and m is zeroed; on success
+ * the caller owns m's contents: dev_model_fini. */
+enum sim_err sim_model_load(const char *path, struct dev_model *m, struct sim_diag *d);
+/* The same from a string (tests, fuzzing); file names the source in
+ * messages and anchors relative paths (replay files). */
+enum sim_err sim_model_load_string(const char *text, size_t len, const char *file,
+    struct dev_model *m, struct sim_diag *d);
+/* The folders a model name is looked up in, outside any scenario's own
+ * models/ folder: $FLEETSIM_MODELS, then the built-in devices/models. */
+size_t sim_model_dirs(char dirs[][PATH_MAX], size_t max);
+/* The names of the models found there, sorted and comma-separated into
+ * buf; returns how many. */
+size_t sim_model_list(char *buf, size_t len);
 
 /* Total devices over all groups. */
 uint64_t sim_scenario_devices(const struct sim_scenario *sc);

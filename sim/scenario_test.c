@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 
+#include "dev_model.h"
 #include "fs_test.h"
 #include "scenario.h"
 
@@ -401,14 +403,14 @@ test_unknown_keys(void)
 {
 	expect_msg("name: x\nduraton: 1s\n",
 	    "t.yaml:2:1: unknown key 'duraton' in the scenario; expected one of: "
-	    "name, seed, duration, drain, target, fleet, assert, report");
+	    "name, seed, duration, drain, time_scale, epoch, target, fleet, assert, report");
 	expect_msg("name: x\nduration: 1s\nfleet:\n  - group: g\n    count: 1\n"
 	    "    telemetry: { every: 1s, qso: 1 }\n",
 	    "t.yaml:6:29: unknown key 'qso' in telemetry; expected one of: "
 	    "every, jitter, qos, topic, size");
 	expect_msg("name: x\nduration: 1s\nfleet:\n  - group: g\n    cuont: 1\n",
 	    "t.yaml:5:5: unknown key 'cuont' in the fleet group; expected one of: "
-	    "group, count, id, mqtt, connect, telemetry");
+	    "group, count, id, model, hal, mqtt, connect, telemetry");
 	expect_msg("name: x\nduration: 1s\ntarget: { url: mqtts://h, tls: { ca: x, pass: y } }\n",
 	    "t.yaml:3:41: unknown key 'pass' in tls; expected one of: ca, cert, key, verify");
 	expect_msg("name: x\nduration: 1s\nfleet: [ { group: g, count: 1 } ]\n"
@@ -812,6 +814,140 @@ test_formats(void)
 	sim_scenario_fini(&sc);
 }
 
+
+/* Models: the built-in ones by name, a group's hal: patch, and errors
+ * cited in whichever file holds the bad value. */
+static void
+test_models(void)
+{
+	static const char *yaml =
+	    "name: m\nduration: 1s\ntime_scale: 60\nepoch: 2026-01-01T00:00:01.5Z\nfleet:\n"
+	    "  - group: rooms\n    model: thermostat\n    count: 3\n"
+	    "    hal:\n      sensors: { temp: { noise: 0.5 }, extra: { gen: constant, value: 4 } }\n"
+	    "      link: { latency: 50ms, disconnect: { mtbf: 60s, mttr: 2s } }\n"
+	    "      power: { crash: { mtbf: 30m } }\n"
+	    "  - group: plain\n    count: 1\n    telemetry: { every: 1s }\n";
+	struct sim_scenario sc;
+	struct sim_diag d;
+	const struct dev_model *m;
+	int t;
+
+	CU_ASSERT_EQUAL_FATAL(load(yaml, NULL, &sc, &d), SIM_OK);
+	CU_ASSERT_DOUBLE_EQUAL(sc.time_scale, 60, 1e-9);
+	CU_ASSERT(sc.has_epoch);
+	CU_ASSERT_EQUAL(sc.epoch_ns, INT64_C(1767225601500000000));
+	m = sc.groups[0].model;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->name, "thermostat");
+	t = dev_model_sensor(m, "temp");
+	CU_ASSERT_FATAL(t >= 0);
+	/* Patched: noise; kept: the generator and its parameters. */
+	CU_ASSERT_DOUBLE_EQUAL(m->sensors[t].cfg.noise, 0.5, 1e-12);
+	CU_ASSERT_EQUAL(m->sensors[t].cfg.gen, HAL_GEN_SINE);
+	CU_ASSERT_DOUBLE_EQUAL(m->sensors[t].cfg.sine.mean, 17, 1e-12);
+	CU_ASSERT(dev_model_sensor(m, "extra") >= 0);
+	CU_ASSERT_EQUAL(m->link.latency.dist, HAL_LINK_FIXED);
+	CU_ASSERT_DOUBLE_EQUAL(m->link.latency.mean, 50e6, 1);
+	CU_ASSERT_EQUAL(m->link.disconnect_mtbf, UINT64_C(60000000000));
+	CU_ASSERT_EQUAL(m->power.crash_mtbf, UINT64_C(1800000000000));
+	CU_ASSERT_EQUAL(m->power.boot_time, UINT64_C(3000000000));
+	/* Without a telemetry: mapping the group sends the model's. */
+	CU_ASSERT(sc.groups[0].telemetry.enabled);
+	CU_ASSERT(sc.groups[0].telemetry.model_payload);
+	CU_ASSERT_EQUAL(sc.groups[0].telemetry.every_ns, UINT64_C(60000000000));
+	CU_ASSERT_EQUAL(sc.groups[0].telemetry.qos, 1);
+	CU_ASSERT_PTR_NULL(sc.groups[1].model);
+	CU_ASSERT(!sc.groups[1].telemetry.model_payload);
+	sim_scenario_fini(&sc);
+
+	/* size: replaces the model's payload with padding; qos: wins. */
+	CU_ASSERT_EQUAL_FATAL(load("name: m\nduration: 1s\nfleet:\n  - group: g\n"
+	    "    model: smart-meter\n    count: 1\n    telemetry: { size: 100, qos: 0 }\n", NULL,
+	    &sc, &d), SIM_OK);
+	CU_ASSERT(!sc.groups[0].telemetry.model_payload);
+	CU_ASSERT_EQUAL(sc.groups[0].telemetry.size, 100);
+	CU_ASSERT_EQUAL(sc.groups[0].telemetry.qos, 0);
+	CU_ASSERT_EQUAL(sc.groups[0].telemetry.every_ns, UINT64_C(900000000000));
+	sim_scenario_fini(&sc);
+
+#define GRP "name: m\nduration: 1s\nfleet:\n  - group: g\n    count: 1\n"
+	expect_msg(GRP "    model: toaster\n",
+	    "t.yaml:6:12: unknown model 'toaster'; expected one of: camera, door-lock, smart-meter, "
+	    "temperature-sensor, thermostat");
+	expect_msg(GRP "    hal: { link: { latency: 5ms } }\n",
+	    "t.yaml:6:10: expected hal: only in a group with a model:");
+	expect_msg(GRP "    model: thermostat\n    hal: { radio: {} }\n",
+	    "t.yaml:7:12: unknown key 'radio' in hal; expected one of: sensors, actuators, flash, "
+	    "power, boot, link, clock");
+	expect_msg(GRP "    model: thermostat\n    hal: { sensors: { temp: { amplitude: x } } }\n",
+	    "t.yaml:7:42: expected a number like 21.5");
+	expect_msg(GRP "    model: thermostat\n    hal: { sensors: { temp: { sd: 1 } } }\n",
+	    "t.yaml:7:35: 'sd' is not a parameter of gen sine; expected one of: mean, amplitude, "
+	    "period, phase");
+	expect_msg(GRP "    model: thermostat\n    hal: { sensors: { new: { noise: 1 } } }\n",
+	    "t.yaml:7:28: missing key 'gen' in the sensor");
+	expect_msg(GRP "    model: thermostat\n    hal: { link: { latency: { dist: gamma } } }\n",
+	    "t.yaml:7:37: expected a distribution: fixed, uniform, normal, lognormal");
+	expect_msg(GRP "    model: thermostat\n    hal: { power: { crash: { mtbf: 1/h } } }\n",
+	    "t.yaml:7:36: expected " "a duration like 250ms, 10s, 1m");
+	/* A problem found once the patch is applied is cited where the
+	 * patch wrote it: the actuator's sensor no longer exists. */
+	expect_msg(GRP "    model: thermostat\n    hal: { actuators: { heater: { sensor: nope } } }\n",
+	    "t.yaml:7:33: actuator 'heater': unknown sensor 'nope'; the model has: temp");
+	expect_msg("name: m\nduration: 1s\ntime_scale: 0\nfleet: [ { group: g, count: 1 } ]\n",
+	    "t.yaml:3:13: expected a time_scale from 0.000001 to 1000000 (simulated seconds per "
+	    "real second)");
+	expect_msg("name: m\nduration: 1s\nepoch: yesterday\nfleet: [ { group: g, count: 1 } ]\n",
+	    "t.yaml:3:8: expected a UTC time like 2026-01-01T00:00:00Z");
+#undef GRP
+}
+
+/* A model file of one's own, by path and through $FLEETSIM_MODELS; its
+ * errors name the model file. */
+static void
+test_model_files(void)
+{
+	char dir[] = "/tmp/fleetsim-models-XXXXXX", path[PATH_MAX], yaml[PATH_MAX + 256];
+	struct sim_scenario sc;
+	struct sim_diag d;
+	struct dev_model m;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/probe.yaml", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("model: probe\nsensors:\n  t: { gen: normal, mean: 5, sd: 1 }\n"
+	    "telemetry:\n  every: 2s\n  payload: '{\"t\": {sensor.tx}}'\n", f);
+	fclose(f);
+	snprintf(yaml, sizeof(yaml), "name: m\nduration: 1s\nfleet:\n  - group: g\n    count: 1\n"
+	    "    model: %s\n", path);
+	CU_ASSERT_EQUAL(load(yaml, NULL, &sc, &d), SIM_ERR_SCENARIO);
+	snprintf(yaml, sizeof(yaml), "%s:6:19: telemetry payload: unknown sensor 'tx' in {sensor.tx}; the model has: t",
+	    path);
+	CU_ASSERT_STRING_EQUAL(d.msg, yaml);
+	CU_ASSERT_EQUAL(sim_model_load(path, &m, &d), SIM_ERR_SCENARIO);
+	CU_ASSERT_STRING_EQUAL(d.msg, yaml);
+
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("model: probe\nsensors:\n  t: { gen: normal, mean: 5, sd: 1 }\n"
+	    "telemetry:\n  every: 2s\n  payload: '{\"t\": {sensor.t:.1f}}'\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(sim_model_load(path, &m, &d), SIM_OK);
+	CU_ASSERT_STRING_EQUAL(m.name, "probe");
+	CU_ASSERT_EQUAL(m.every_ns, UINT64_C(2000000000));
+	dev_model_fini(&m);
+	setenv("FLEETSIM_MODELS", dir, 1);
+	CU_ASSERT_EQUAL(load("name: m\nduration: 1s\nfleet:\n  - group: g\n    count: 1\n"
+	    "    model: probe\n", NULL, &sc, &d), SIM_OK);
+	CU_ASSERT_EQUAL(sc.groups[0].telemetry.every_ns, UINT64_C(2000000000));
+	sim_scenario_fini(&sc);
+	unsetenv("FLEETSIM_MODELS");
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -834,6 +970,8 @@ main(void)
 		{ "--broker, --report-dir, --seed", test_overrides },
 		{ "fini", test_fini },
 		{ "report formats", test_formats },
+		{ "device models and hal:", test_models },
+		{ "model files", test_model_files },
 		{ NULL, NULL },
 	};
 

@@ -69,8 +69,89 @@ sim_tm_encode(uint8_t *buf, const struct sim_tm_hdr *h)
 	put32(buf + 28, fnv1a(buf, 28));
 }
 
+static const char hexd[] = "0123456789abcdef";
+/* ,"fsim":"  64 hex  "} */
+#define JSON_KEY ",\"fsim\":\""
+#define JSON_KEY_LEN 9
+#define JSON_TAIL_LEN (JSON_KEY_LEN + 2 * SIM_TELEMETRY_MIN_SIZE + 2)
+
+size_t
+sim_tm_encode_json(uint8_t *buf, size_t len, const struct sim_tm_hdr *h)
+{
+	uint8_t bin[SIM_TELEMETRY_MIN_SIZE];
+	size_t end = len, prev;
+	uint8_t *p;
+
+	while (end > 0 && buf[end - 1] != '}')
+		end--;
+	if (end == 0)
+		return len;
+	end--;
+	/* An empty object takes the member without a comma. */
+	prev = end;
+	while (prev > 0 && (buf[prev - 1] == ' ' || buf[prev - 1] == '\n' ||
+	    buf[prev - 1] == '\t' || buf[prev - 1] == '\r'))
+		prev--;
+	sim_tm_encode(bin, h);
+	p = buf + end;
+	if (prev > 0 && buf[prev - 1] == '{') {
+		p = buf + prev;
+		memcpy(p, JSON_KEY + 1, JSON_KEY_LEN - 1);
+		p += JSON_KEY_LEN - 1;
+	} else {
+		memcpy(p, JSON_KEY, JSON_KEY_LEN);
+		p += JSON_KEY_LEN;
+	}
+	for (size_t i = 0; i < sizeof(bin); i++) {
+		*p++ = (uint8_t)hexd[bin[i] >> 4];
+		*p++ = (uint8_t)hexd[bin[i] & 15];
+	}
+	*p++ = '"';
+	*p++ = '}';
+	return (size_t)(p - buf);
+}
+
+static int
+unhex(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static enum sim_err
+decode_bin(const uint8_t *buf, size_t len, struct sim_tm_hdr *h);
+
 enum sim_err
 sim_tm_decode(const uint8_t *buf, size_t len, struct sim_tm_hdr *h)
+{
+	uint8_t bin[SIM_TELEMETRY_MIN_SIZE];
+	const uint8_t *t;
+
+	if (len >= 4 && memcmp(buf, "FSIM", 4) == 0)
+		return decode_bin(buf, len, h);
+	/* The member ends the object: "fsim":"..."} is the payload's tail,
+	 * after a comma or the opening brace. */
+	if (len < JSON_TAIL_LEN || buf[len - 1] != '}' || buf[len - 2] != '"')
+		return SIM_ERR_PROTO;
+	t = buf + len - JSON_TAIL_LEN;
+	if (memcmp(t + 1, JSON_KEY + 1, JSON_KEY_LEN - 1) != 0 || (t[0] != ',' && t[0] != '{'))
+		return SIM_ERR_PROTO;
+	t += JSON_KEY_LEN;
+	for (size_t i = 0; i < sizeof(bin); i++) {
+		int hi = unhex(t[2 * i]), lo = unhex(t[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return SIM_ERR_PROTO;
+		bin[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return decode_bin(bin, sizeof(bin), h);
+}
+
+static enum sim_err
+decode_bin(const uint8_t *buf, size_t len, struct sim_tm_hdr *h)
 {
 	if (len < SIM_TELEMETRY_MIN_SIZE || memcmp(buf, "FSIM", 4) != 0 || buf[4] != TM_VERSION ||
 	    get32(buf + 28) != fnv1a(buf, 28))
@@ -124,9 +205,24 @@ sim_tm_next_seq(struct sim_tm_checker *c, uint32_t device)
 }
 
 void
-sim_tm_note_dropped(struct sim_tm_checker *c)
+sim_tm_note_dropped(struct sim_tm_checker *c, enum sim_tm_drop why)
 {
 	c->n.dropped++;
+	c->n.dropped_by[why]++;
+}
+
+const char *
+sim_tm_drop_name(enum sim_tm_drop why)
+{
+	static const char *const names[] = {
+		[SIM_TM_DROP_DISCONNECTED] = "disconnected",
+		[SIM_TM_DROP_QUEUE_FULL] = "queue_full",
+		[SIM_TM_DROP_POWERED_OFF] = "powered_off",
+		[SIM_TM_DROP_LINK_DOWN] = "link_down",
+		[SIM_TM_DROP_BEHIND] = "behind",
+	};
+
+	return why < SIM_TM_DROP_COUNT ? names[why] : "unknown";
 }
 
 static bool

@@ -27,8 +27,30 @@ struct sim_tm_hdr {
 };
 
 void sim_tm_encode(uint8_t *buf, const struct sim_tm_hdr *h);
-/* SIM_ERR_PROTO when buf is not a fleetsim telemetry header. */
+
+/* A model's JSON payload carries the header as its last member instead,
+ * ,"fsim":"<64 hex digits>"}, so that the payload stays the JSON object
+ * the model describes. SIM_TM_JSON_EXTRA is the most it adds. */
+#define SIM_TM_JSON_EXTRA 76
+/* buf holds a JSON object of len bytes (its last non-space byte is '}')
+ * and has room for len + SIM_TM_JSON_EXTRA; returns the new length. */
+size_t sim_tm_encode_json(uint8_t *buf, size_t len, const struct sim_tm_hdr *h);
+
+/* Finds the header in either form: at the start of the payload, or as a
+ * JSON payload's last member. SIM_ERR_PROTO when there is none. */
 enum sim_err sim_tm_decode(const uint8_t *buf, size_t len, struct sim_tm_hdr *h);
+
+/* Why a send never reached MQTT. Each is also lost. */
+enum sim_tm_drop {
+	SIM_TM_DROP_DISCONNECTED,   /* QoS 0 while the device had no connection */
+	SIM_TM_DROP_QUEUE_FULL,     /* QoS 1/2 beyond the client's queue */
+	SIM_TM_DROP_POWERED_OFF,    /* QoS 0 held in RAM (the radio queue) at a reboot or crash */
+	SIM_TM_DROP_LINK_DOWN,      /* QoS 0 while the link was down, or lost on it */
+	SIM_TM_DROP_BEHIND,         /* owed at the end of the run: the device fell behind */
+	SIM_TM_DROP_COUNT,
+};
+/* The cause's name in reports: "disconnected", "queue_full", ... */
+const char *sim_tm_drop_name(enum sim_tm_drop why);
 
 /* What the checker concluded from one arrival. */
 enum sim_tm_verdict {
@@ -44,7 +66,8 @@ struct sim_tm_counts {
 	uint64_t received;          /* distinct (device, seq) pairs that arrived */
 	uint64_t duplicates;
 	uint64_t out_of_order;
-	uint64_t dropped;           /* sends MQTT could not take: QoS 0 while disconnected, queue full (also lost) */
+	uint64_t dropped;           /* sends MQTT could not take (also lost); the sum of dropped_by */
+	uint64_t dropped_by[SIM_TM_DROP_COUNT];
 	uint64_t foreign;
 	uint64_t malformed;
 };
@@ -57,7 +80,7 @@ void sim_tm_checker_free(struct sim_tm_checker *c);
 
 /* Hands out device's next sequence number and counts it as sent. */
 uint32_t sim_tm_next_seq(struct sim_tm_checker *c, uint32_t device);
-void sim_tm_note_dropped(struct sim_tm_checker *c);
+void sim_tm_note_dropped(struct sim_tm_checker *c, enum sim_tm_drop why);
 
 /* Checks one arrival at now_ns; records latency for first arrivals. */
 enum sim_tm_verdict sim_tm_check(struct sim_tm_checker *c, const uint8_t *payload, size_t len,

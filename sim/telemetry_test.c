@@ -149,6 +149,66 @@ test_wide_shuffle(void)
 	sim_tm_checker_free(c);
 }
 
+/* A model's JSON carries the header as its last member; the checker finds
+ * it there, and nothing that merely resembles it passes. */
+static void
+test_json_member(void)
+{
+	struct sim_tm_hdr h = { .run_id = 7, .device = 3, .seq = 42, .intended_ns = 123456789 }, g;
+	static const char *objs[] = { "{\"t\": 21.5}", "{}", "{ \n}", "{\"a\": {\"b\": 1}}  \n" };
+	uint8_t buf[256];
+
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		size_t len = strlen(objs[i]), n;
+
+		memcpy(buf, objs[i], len);
+		n = sim_tm_encode_json(buf, len, &h);
+		CU_ASSERT(n <= len + SIM_TM_JSON_EXTRA);
+		CU_ASSERT_EQUAL(buf[n - 1], '}');
+		CU_ASSERT_EQUAL(sim_tm_decode(buf, n, &g), SIM_OK);
+		CU_ASSERT_EQUAL(g.seq, 42);
+		CU_ASSERT_EQUAL(g.device, 3);
+		CU_ASSERT_EQUAL(g.intended_ns, 123456789);
+		buf[n] = '\0';
+		/* Still one JSON object: the member follows the last one, or
+		 * stands alone in an empty object. */
+		CU_ASSERT_PTR_NOT_NULL(strstr((char *)buf, i == 0 ? "21.5,\"fsim\":\"" :
+		    i == 3 ? "1},\"fsim\":\"" : "{\"fsim\":\""));
+		/* A changed digit breaks the check word. */
+		buf[n - 10] = buf[n - 10] == '0' ? '1' : '0';
+		CU_ASSERT_EQUAL(sim_tm_decode(buf, n, &g), SIM_ERR_PROTO);
+	}
+	CU_ASSERT_EQUAL(sim_tm_decode((const uint8_t *)"{\"t\": 1}", 8, &g), SIM_ERR_PROTO);
+	memcpy(buf, "{\"x\":1}", 7);
+	{
+		size_t n = sim_tm_encode_json(buf, 7, &h);
+
+		buf[n - 3] = 'G';       /* not hex */
+		CU_ASSERT_EQUAL(sim_tm_decode(buf, n, &g), SIM_ERR_PROTO);
+	}
+}
+
+/* Drops are counted by cause, and the causes add up. */
+static void
+test_drop_causes(void)
+{
+	struct sim_tm_checker *c;
+	struct sim_tm_counts n;
+
+	CU_ASSERT_EQUAL_FATAL(sim_tm_checker_new(2, 1, &c), SIM_OK);
+	sim_tm_note_dropped(c, SIM_TM_DROP_POWERED_OFF);
+	sim_tm_note_dropped(c, SIM_TM_DROP_POWERED_OFF);
+	sim_tm_note_dropped(c, SIM_TM_DROP_LINK_DOWN);
+	sim_tm_counts(c, &n);
+	CU_ASSERT_EQUAL(n.dropped, 3);
+	CU_ASSERT_EQUAL(n.dropped_by[SIM_TM_DROP_POWERED_OFF], 2);
+	CU_ASSERT_EQUAL(n.dropped_by[SIM_TM_DROP_LINK_DOWN], 1);
+	CU_ASSERT_EQUAL(n.dropped_by[SIM_TM_DROP_DISCONNECTED], 0);
+	CU_ASSERT_STRING_EQUAL(sim_tm_drop_name(SIM_TM_DROP_POWERED_OFF), "powered_off");
+	CU_ASSERT_STRING_EQUAL(sim_tm_drop_name(SIM_TM_DROP_BEHIND), "behind");
+	sim_tm_checker_free(c);
+}
+
 int
 main(void)
 {
@@ -157,6 +217,8 @@ main(void)
 		{ "in order, latency", test_in_order_latency },
 		{ "duplicates, order, loss, foreign", test_dup_order_loss_foreign },
 		{ "wide shuffle", test_wide_shuffle },
+		{ "JSON tracking member", test_json_member },
+		{ "drops by cause", test_drop_causes },
 		{ NULL, NULL },
 	};
 
