@@ -9,6 +9,10 @@
 # fleetsim and Mosquitto (from /proc) and latency p50/p99. Then, at the
 # largest size, the highest rate that holds (no loss, p99 < 100 ms, at least
 # 99% of the intended rate delivered). Every run is bounded in time.
+# Then device models: hal-sim state per device and the cost of one
+# payload (devices/bench/dev_bench), and the largest size run again with
+# every device a temperature-sensor model (JSON payloads from its sensors,
+# its link's latency, its clock).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/ci/deps.sh" >/dev/null
@@ -76,6 +80,11 @@ run() {
 idle_yaml() {   # N: connect everything, send nothing
 	printf 'name: idle-%s\nduration: 5s\ndrain: 0s\nfleet:\n  - group: d\n    count: %s\n    connect: { max_inflight: 64 }\n' "$1" "$1"
 }
+model_yaml() {  # N RATE DURATION: the same load from temperature-sensor models
+	local every_ms
+	every_ms=$(python3 -c "print(max(1, round($1*1000/$2)))")
+	printf 'name: model-%s-%s\nduration: %s\ndrain: 5s\nfleet:\n  - group: d\n    count: %s\n    model: temperature-sensor\n    connect: { max_inflight: 64, ramp: 2s }\n    telemetry: { every: %sms, qos: 1 }\n' "$1" "$2" "$3" "$1" "$every_ms"
+}
 load_yaml() {   # N RATE DURATION
 	# A 2 s ramp: every device is connected before sending starts, so the
 	# figures are the steady state's, not the connect storm's (which the
@@ -130,3 +139,24 @@ PY
 	echo "$held"
 	case "$held" in *"| no |") break ;; esac
 done
+
+echo
+echo "Device models: hal-sim state and payload cost (devices/bench/dev_bench, 10,000 one-sensor devices, 1,000,000 payloads):"
+echo
+"$root/build-release/devices/dev_bench"
+
+echo
+echo "The same at $n devices with every device a temperature-sensor model (10,000 msg/s, QoS 1, 20 s):"
+echo
+echo "| devices | RSS/device idle (B) | msg/s | fleetsim CPU s/100k | mosquitto CPU s/100k | p50 ms | p99 ms | lost |"
+echo "|---|---|---|---|---|---|---|---|"
+idle_model() { model_yaml "$1" 1 5s | sed 's/telemetry: { every: [0-9]*ms, qos: 1 }/telemetry: { every: 1h, qos: 1 }/'; }
+run "idle-model-$n" "$(idle_model "$n")"
+per=$(python3 -c "print(round(($rss_max-$base_rss)*1024/max(1,$n-1)))")
+run "model-$n" "$(model_yaml "$n" 10000 20s)"
+python3 - "$out/report.json" "$n" "$per" "$f_cpu" "$m_cpu" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); t = r["patterns"]["telemetry"]; recv = max(1, t["received"])
+print(f"| {sys.argv[2]} | {sys.argv[3]} | {t['throughput_per_s']:.0f} | {float(sys.argv[4])*1e5/recv:.2f} | "
+      f"{float(sys.argv[5])*1e5/recv:.2f} | {t['latency_ms']['p50']:.2f} | {t['latency_ms']['p99']:.2f} | {t['lost']:.0f} |")
+PY
