@@ -71,8 +71,8 @@ sim_tm_encode(uint8_t *buf, const struct sim_tm_hdr *h)
 
 static const char hexd[] = "0123456789abcdef";
 /* ,"fsim":"  64 hex  "} */
-#define JSON_KEY ",\"fsim\":\""
-#define JSON_KEY_LEN 9
+static const char json_key[] = ",\"fsim\":\"";
+#define JSON_KEY_LEN (sizeof(json_key) - 1)
 #define JSON_TAIL_LEN (JSON_KEY_LEN + 2 * SIM_TELEMETRY_MIN_SIZE + 2)
 
 size_t
@@ -96,10 +96,10 @@ sim_tm_encode_json(uint8_t *buf, size_t len, const struct sim_tm_hdr *h)
 	p = buf + end;
 	if (prev > 0 && buf[prev - 1] == '{') {
 		p = buf + prev;
-		memcpy(p, JSON_KEY + 1, JSON_KEY_LEN - 1);
+		memcpy(p, &json_key[1], JSON_KEY_LEN - 1);
 		p += JSON_KEY_LEN - 1;
 	} else {
-		memcpy(p, JSON_KEY, JSON_KEY_LEN);
+		memcpy(p, json_key, JSON_KEY_LEN);
 		p += JSON_KEY_LEN;
 	}
 	for (size_t i = 0; i < sizeof(bin); i++) {
@@ -137,7 +137,7 @@ sim_tm_decode(const uint8_t *buf, size_t len, struct sim_tm_hdr *h)
 	if (len < JSON_TAIL_LEN || buf[len - 1] != '}' || buf[len - 2] != '"')
 		return SIM_ERR_PROTO;
 	t = buf + len - JSON_TAIL_LEN;
-	if (memcmp(t + 1, JSON_KEY + 1, JSON_KEY_LEN - 1) != 0 || (t[0] != ',' && t[0] != '{'))
+	if (memcmp(t + 1, &json_key[1], JSON_KEY_LEN - 1) != 0 || (t[0] != ',' && t[0] != '{'))
 		return SIM_ERR_PROTO;
 	t += JSON_KEY_LEN;
 	for (size_t i = 0; i < sizeof(bin); i++) {
