@@ -9,6 +9,7 @@
 #include "dev_behaviour.h"
 #include "dev_device.h"
 #include "dev_model.h"
+#include "dev_test_build.h"
 #include "fs_test.h"
 
 #define S 1000000000ll
@@ -16,28 +17,7 @@
 #define MIN (60 * S)
 #define H (3600 * S)
 
-/* Builders for models in code; every string is the model's to free. */
-
-static void
-model_init(struct dev_model *m)
-{
-	*m = (struct dev_model){ .qos = -1 };
-	m->name = strdup("test");
-}
-
-static struct hal_sensor_config *
-add_sensor(struct dev_model *m, const char *name, enum hal_gen gen)
-{
-	struct dev_sensor_spec *s;
-
-	m->sensors = realloc(m->sensors, (m->nsensors + 1) * sizeof(*m->sensors));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m->sensors);
-	s = &m->sensors[m->nsensors++];
-	*s = (struct dev_sensor_spec){ .name = strdup(name) };
-	s->cfg.name = s->name;
-	s->cfg.gen = gen;
-	return &s->cfg;
-}
+/* More builders, beside those of dev_test_build.h. */
 
 static struct dev_actuator_spec *
 add_setpoint(struct dev_model *m, const char *name, const char *sensor, double initial)
@@ -56,18 +36,6 @@ add_setpoint(struct dev_model *m, const char *name, const char *sensor, double i
 }
 
 static struct dev_command_spec *
-add_command(struct dev_model *m, const char *name, enum dev_action action)
-{
-	struct dev_command_spec *c;
-
-	m->commands = realloc(m->commands, (m->ncommands + 1) * sizeof(*m->commands));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m->commands);
-	c = &m->commands[m->ncommands++];
-	*c = (struct dev_command_spec){ .name = strdup(name), .action = action, .actuator_idx = -1 };
-	return c;
-}
-
-static struct dev_command_spec *
 add_set(struct dev_model *m, const char *name, const char *actuator)
 {
 	struct dev_command_spec *c = add_command(m, name, DEV_ACT_SET);
@@ -75,18 +43,6 @@ add_set(struct dev_model *m, const char *name, const char *actuator)
 	c->actuator = strdup(actuator);
 	c->value_from_arg = true;
 	return c;
-}
-
-static void
-check_ok(struct dev_model *m)
-{
-	struct dev_problem p;
-	enum hal_err e = dev_model_check(m, &p);
-
-	if (e != HAL_OK)
-		fprintf(stderr, "\n      problem: %s (where %d, offset %zu)\n", p.msg, p.where,
-		    p.offset);
-	CU_ASSERT_EQUAL_FATAL(e, HAL_OK);
 }
 
 /* The docs' thermostat: a room on a daily sine, a heater setpoint

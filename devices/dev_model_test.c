@@ -8,34 +8,14 @@
 #include "dev_behaviour.h"
 #include "dev_device.h"
 #include "dev_model.h"
+#include "dev_test_build.h"
 #include "fs_test.h"
 
 #define S 1000000000ll
 #define MS 1000000ll
 #define H (3600 * S)
 
-/* Builders for models in code; every string is the model's to free. */
-
-static void
-model_init(struct dev_model *m)
-{
-	*m = (struct dev_model){ .qos = -1 };
-	m->name = strdup("test");
-}
-
-static struct hal_sensor_config *
-add_sensor(struct dev_model *m, const char *name, enum hal_gen gen)
-{
-	struct dev_sensor_spec *s;
-
-	m->sensors = realloc(m->sensors, (m->nsensors + 1) * sizeof(*m->sensors));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m->sensors);
-	s = &m->sensors[m->nsensors++];
-	*s = (struct dev_sensor_spec){ .name = strdup(name) };
-	s->cfg.name = s->name;
-	s->cfg.gen = gen;
-	return &s->cfg;
-}
+/* More builders, beside those of dev_test_build.h. */
 
 static struct dev_actuator_spec *
 add_actuator(struct dev_model *m, const char *name, const char *sensor)
@@ -50,18 +30,6 @@ add_actuator(struct dev_model *m, const char *name, const char *sensor)
 	a->cfg = (struct hal_actuator_config){ .kind = HAL_ACTUATOR_SETPOINT, .initial = 19,
 	    .min = 5, .max = 30, .sensor = a->sensor, .gain = 1, .offset = 19 };
 	return a;
-}
-
-static struct dev_command_spec *
-add_command(struct dev_model *m, const char *name, enum dev_action action)
-{
-	struct dev_command_spec *c;
-
-	m->commands = realloc(m->commands, (m->ncommands + 1) * sizeof(*m->commands));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m->commands);
-	c = &m->commands[m->ncommands++];
-	*c = (struct dev_command_spec){ .name = strdup(name), .action = action, .actuator_idx = -1 };
-	return c;
 }
 
 /* A thermostat in the manner of the docs' example. */

@@ -8,33 +8,13 @@
 #include "dev_device.h"
 #include "dev_model.h"
 #include "dev_payload.h"
+#include "dev_test_build.h"
 #include "fs_test.h"
 
 #define S 1000000000ll
 #define H (3600 * S)
 
-/* Builders for models in code; every string is the model's to free. */
-
-static void
-model_init(struct dev_model *m)
-{
-	*m = (struct dev_model){ .qos = -1 };
-	m->name = strdup("test");
-}
-
-static struct hal_sensor_config *
-add_sensor(struct dev_model *m, const char *name, enum hal_gen gen)
-{
-	struct dev_sensor_spec *s;
-
-	m->sensors = realloc(m->sensors, (m->nsensors + 1) * sizeof(*m->sensors));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m->sensors);
-	s = &m->sensors[m->nsensors++];
-	*s = (struct dev_sensor_spec){ .name = strdup(name) };
-	s->cfg.name = s->name;
-	s->cfg.gen = gen;
-	return &s->cfg;
-}
+/* More builders, beside those of dev_test_build.h. */
 
 static struct dev_actuator_spec *
 add_actuator(struct dev_model *m, const char *name, enum hal_actuator_kind kind, double initial,
@@ -49,18 +29,6 @@ add_actuator(struct dev_model *m, const char *name, enum hal_actuator_kind kind,
 	a->cfg = (struct hal_actuator_config){ .kind = kind, .initial = initial, .min = min,
 	    .max = max, .travel_time = 2 * S };
 	return a;
-}
-
-static void
-check_ok(struct dev_model *m)
-{
-	struct dev_problem p;
-	enum hal_err e = dev_model_check(m, &p);
-
-	if (e != HAL_OK)
-		fprintf(stderr, "\n      problem: %s (where %d, offset %zu)\n", p.msg, p.where,
-		    p.offset);
-	CU_ASSERT_EQUAL_FATAL(e, HAL_OK);
 }
 
 /* The model most tests use: two constant sensors, three actuators,

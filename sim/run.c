@@ -1,8 +1,6 @@
 #include "run.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -633,41 +631,13 @@ validate_model(const struct sim_run_opts *o)
 	return SIM_EXIT_PASS;
 }
 
-static int
-cmp_path(const void *a, const void *b)
-{
-	const char *x = strrchr(*(char *const *)a, '/'), *y = strrchr(*(char *const *)b, '/');
-
-	return strcmp(x, y);
-}
-
 enum sim_exit
 sim_models(void)
 {
-	char dirs[8][PATH_MAX], *paths[512];
-	size_t ndirs = sim_model_dirs(dirs, 8), n = 0;
+	char *paths[512];
+	size_t n = sim_model_paths(paths, 512);
 	enum sim_exit ex = SIM_EXIT_PASS;
 
-	/* A name found in an earlier folder hides the same name later. */
-	for (size_t i = 0; i < ndirs; i++) {
-		DIR *dir = opendir(dirs[i]);
-		struct dirent *e;
-
-		while (dir != NULL && (e = readdir(dir)) != NULL && n < 512) {
-			size_t k = strlen(e->d_name);
-			bool dup = false;
-
-			if (k <= 5 || strcmp(e->d_name + k - 5, ".yaml") != 0)
-				continue;
-			for (size_t j = 0; j < n; j++)
-				dup = dup || strcmp(strrchr(paths[j], '/') + 1, e->d_name) == 0;
-			if (!dup && asprintf(&paths[n], "%s/%s", dirs[i], e->d_name) >= 0)
-				n++;
-		}
-		if (dir != NULL)
-			closedir(dir);
-	}
-	qsort(paths, n, sizeof(*paths), cmp_path);
 	for (size_t i = 0; i < n; i++) {
 		struct dev_model m;
 		struct sim_diag d = { "" };
@@ -682,8 +652,8 @@ sim_models(void)
 		free(paths[i]);
 	}
 	if (n == 0)
-		fprintf(stderr, "fleetsim: no models found (looked in $FLEETSIM_MODELS and %s)\n",
-		    dirs[ndirs - 1]);
+		fprintf(stderr, "fleetsim: no models found in $FLEETSIM_MODELS or %s\n",
+		    FLEETSIM_MODELS_DIR);
 	return ex;
 }
 

@@ -761,7 +761,7 @@ check_topic(struct loader *l, struct sim_group *g, int gid, int idid, int topici
 	const struct sim_telemetry_cfg *tm = &g->telemetry;
 	const char *src = sim_tmpl_source(tm->topic);
 	unsigned uses = sim_tmpl_uses(tm->topic);
-	struct sim_tmpl_vals vals = { NULL, g->count - 1, g->name };
+	struct sim_tmpl_vals vals = { .n = g->count - 1, .group = g->name };
 	size_t idlen, topiclen;
 	char *id;
 	long off;
@@ -1050,6 +1050,29 @@ static enum sim_err
 get_real(struct loader *l, int id, double *out)
 {
 	return get_number(l, id, NULL, "a number like 21.5", out);
+}
+
+/* A parameter that may be absent (id 0): then *out keeps its value. */
+static enum sim_err
+opt_real(struct loader *l, int id, double *out)
+{
+	return id == 0 ? SIM_OK : get_real(l, id, out);
+}
+
+static enum sim_err
+opt_time(struct loader *l, int id, int64_t *out)
+{
+	uint64_t x;
+	enum sim_err rv;
+
+	if (id == 0)
+		return SIM_OK;
+	if ((rv = get_duration(l, id, false, &x)) != SIM_OK)
+		return rv;
+	if (x > INT64_MAX)
+		return fail(l, id, "expected a duration below 292 years");
+	*out = (int64_t)x;
+	return SIM_OK;
 }
 
 static enum sim_err
@@ -1414,7 +1437,6 @@ load_sensor(struct loader *l, int id, struct dev_sensor_spec *s, bool added)
 {
 	struct hal_sensor_config *c = &s->cfg;
 	int v[SK_COUNT + 1];
-	uint64_t x;
 	int gen = (int)c->gen;
 	enum sim_err rv;
 
@@ -1465,40 +1487,39 @@ load_sensor(struct loader *l, int id, struct dev_sensor_spec *s, bool added)
 			    sensor_keys[k], hal_gen_name((enum hal_gen)gen), list);
 		}
 	}
-#define REAL(key, dst) if (v[key] != 0 && (rv = get_real(l, v[key], &(dst))) != SIM_OK) return rv
-#define DUR(key, dst) if (v[key] != 0) { if ((rv = get_duration(l, v[key], false, &x)) != SIM_OK) return rv; (dst) = (int64_t)x; }
 	switch (c->gen) {
 	case HAL_GEN_CONSTANT:
-		REAL(SK_VALUE, c->constant.value);
+		rv = opt_real(l, v[SK_VALUE], &c->constant.value);
 		break;
 	case HAL_GEN_UNIFORM:
-		REAL(SK_MIN, c->uniform.min);
-		REAL(SK_MAX, c->uniform.max);
+		if ((rv = opt_real(l, v[SK_MIN], &c->uniform.min)) == SIM_OK)
+			rv = opt_real(l, v[SK_MAX], &c->uniform.max);
 		break;
 	case HAL_GEN_NORMAL:
-		REAL(SK_MEAN, c->normal.mean);
-		REAL(SK_SD, c->normal.sd);
+		if ((rv = opt_real(l, v[SK_MEAN], &c->normal.mean)) == SIM_OK)
+			rv = opt_real(l, v[SK_SD], &c->normal.sd);
 		break;
 	case HAL_GEN_SINE:
-		REAL(SK_MEAN, c->sine.mean);
-		REAL(SK_AMPLITUDE, c->sine.amplitude);
-		DUR(SK_PERIOD, c->sine.period);
-		DUR(SK_PHASE, c->sine.phase);
+		if ((rv = opt_real(l, v[SK_MEAN], &c->sine.mean)) == SIM_OK &&
+		    (rv = opt_real(l, v[SK_AMPLITUDE], &c->sine.amplitude)) == SIM_OK &&
+		    (rv = opt_time(l, v[SK_PERIOD], &c->sine.period)) == SIM_OK)
+			rv = opt_time(l, v[SK_PHASE], &c->sine.phase);
 		break;
 	case HAL_GEN_RANDOM_WALK:
-		REAL(SK_START, c->random_walk.start);
-		REAL(SK_STEP_SD, c->random_walk.step_sd);
-		DUR(SK_STEP_TIME, c->random_walk.step_time);
-		REAL(SK_LOWER, c->random_walk.lower);
-		REAL(SK_UPPER, c->random_walk.upper);
+		if ((rv = opt_real(l, v[SK_START], &c->random_walk.start)) == SIM_OK &&
+		    (rv = opt_real(l, v[SK_STEP_SD], &c->random_walk.step_sd)) == SIM_OK &&
+		    (rv = opt_time(l, v[SK_STEP_TIME], &c->random_walk.step_time)) == SIM_OK &&
+		    (rv = opt_real(l, v[SK_LOWER], &c->random_walk.lower)) == SIM_OK)
+			rv = opt_real(l, v[SK_UPPER], &c->random_walk.upper);
 		break;
 	case HAL_GEN_STEPS:
 		if (v[SK_POINTS] != 0 && (rv = load_points(l, v[SK_POINTS], c)) != SIM_OK)
 			return rv;
-		DUR(SK_PERIOD, c->steps.period);
+		rv = opt_time(l, v[SK_PERIOD], &c->steps.period);
 		break;
 	case HAL_GEN_REPLAY:
-		DUR(SK_PERIOD, c->replay.period);
+		if ((rv = opt_time(l, v[SK_PERIOD], &c->replay.period)) != SIM_OK)
+			return rv;
 		if (v[SK_LINEAR] != 0) {
 			bool b;
 
@@ -1523,51 +1544,18 @@ load_sensor(struct loader *l, int id, struct dev_sensor_spec *s, bool added)
 		}
 		break;
 	case HAL_GEN_COUNTER:
-		REAL(SK_START, c->counter.start);
-		REAL(SK_RATE, c->counter.rate);
-		REAL(SK_RATE_SD, c->counter.rate_sd);
+		if ((rv = opt_real(l, v[SK_START], &c->counter.start)) == SIM_OK &&
+		    (rv = opt_real(l, v[SK_RATE], &c->counter.rate)) == SIM_OK)
+			rv = opt_real(l, v[SK_RATE_SD], &c->counter.rate_sd);
 		break;
 	}
-	REAL(SK_NOISE, c->noise);
-#undef REAL
-#undef DUR
+	if (rv != SIM_OK || (rv = opt_real(l, v[SK_NOISE], &c->noise)) != SIM_OK)
+		return rv;
 	if (v[SK_FAULTS] != 0 && (rv = load_faults(l, v[SK_FAULTS], c)) != SIM_OK)
 		return rv;
 	return SIM_OK;
 }
 
-/* A mapping of named elements, each loaded by fn into the model's array. */
-static enum sim_err
-load_sensors(struct loader *l, int id, struct dev_model *m, struct model_src *src)
-{
-	yaml_node_t *n = node(l, id);
-	enum sim_err rv;
-
-	if (n->type != YAML_MAPPING_NODE)
-		return fail(l, id, "expected a mapping of sensors like { temp: { gen: normal, "
-		    "mean: 20, sd: 1 } }, not %s", kind(n));
-	for (size_t i = 0; i < (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start); i++) {
-		yaml_node_pair_t *p = &node(l, id)->data.mapping.pairs.start[i];
-		const char *name = scalar(l, p->key);
-		size_t idx;
-		bool added;
-
-		if (name == NULL)
-			return fail(l, p->key, "expected a sensor name");
-		if ((rv = check_elem_name(l, p->key, name)) != SIM_OK)
-			return rv;
-		if ((rv = find_or_add((void **)&m->sensors, &m->nsensors, sizeof(*m->sensors), name,
-		    &idx, &added)) != SIM_OK)
-			return rv;
-		m->sensors[idx].cfg.name = m->sensors[idx].name;
-		if ((rv = grow_ref(&src->sensors, &src->cap_s, m->nsensors)) != SIM_OK)
-			return rv;
-		src->sensors[idx] = (struct srcref){ l, p->value };
-		if ((rv = load_sensor(l, p->value, &m->sensors[idx], added)) != SIM_OK)
-			return rv;
-	}
-	return SIM_OK;
-}
 
 static enum sim_err
 load_actuator(struct loader *l, int id, struct dev_actuator_spec *a, bool added)
@@ -1625,36 +1613,6 @@ load_actuator(struct loader *l, int id, struct dev_actuator_spec *a, bool added)
 	return SIM_OK;
 }
 
-static enum sim_err
-load_actuators(struct loader *l, int id, struct dev_model *m, struct model_src *src)
-{
-	yaml_node_t *n = node(l, id);
-	enum sim_err rv;
-
-	if (n->type != YAML_MAPPING_NODE)
-		return fail(l, id, "expected a mapping of actuators like { heater: { kind: setpoint } }, "
-		    "not %s", kind(n));
-	for (size_t i = 0; i < (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start); i++) {
-		yaml_node_pair_t *p = &node(l, id)->data.mapping.pairs.start[i];
-		const char *name = scalar(l, p->key);
-		size_t idx;
-		bool added;
-
-		if (name == NULL)
-			return fail(l, p->key, "expected an actuator name");
-		if ((rv = check_elem_name(l, p->key, name)) != SIM_OK)
-			return rv;
-		if ((rv = find_or_add((void **)&m->actuators, &m->nactuators, sizeof(*m->actuators),
-		    name, &idx, &added)) != SIM_OK)
-			return rv;
-		if ((rv = grow_ref(&src->actuators, &src->cap_a, m->nactuators)) != SIM_OK)
-			return rv;
-		src->actuators[idx] = (struct srcref){ l, p->value };
-		if ((rv = load_actuator(l, p->value, &m->actuators[idx], added)) != SIM_OK)
-			return rv;
-	}
-	return SIM_OK;
-}
 
 static enum sim_err
 load_command(struct loader *l, int id, struct dev_command_spec *c, struct srcref *resp)
@@ -1729,36 +1687,72 @@ load_command(struct loader *l, int id, struct dev_command_spec *c, struct srcref
 	return SIM_OK;
 }
 
+
+/* The named elements of a model: sensors, actuators, commands. */
+enum elem { EL_SENSOR, EL_ACTUATOR, EL_COMMAND };
+
+static const char *const elem_what[] = { "sensor", "actuator", "command" };
+static const char *const elem_example[] = {
+	"{ temp: { gen: normal, mean: 20, sd: 1 } }",
+	"{ heater: { kind: setpoint } }",
+	"{ restart: { reboot: true } }",
+};
+
+/* A mapping of named elements of kind k: each is found in the model (a
+ * patch) or added, and loaded; where it was set is kept for messages. */
 static enum sim_err
-load_commands(struct loader *l, int id, struct dev_model *m, struct model_src *src)
+load_elems(struct loader *l, int id, enum elem k, struct dev_model *m, struct model_src *src)
 {
 	yaml_node_t *n = node(l, id);
+	size_t count;
 	enum sim_err rv;
 
 	if (n->type != YAML_MAPPING_NODE)
-		return fail(l, id, "expected a mapping of commands like { reboot: { reboot: true } }, "
-		    "not %s", kind(n));
-	for (size_t i = 0; i < (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start); i++) {
+		return fail(l, id, "expected a mapping of %ss like %s, not %s", elem_what[k],
+		    elem_example[k], kind(n));
+	count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	for (size_t i = 0; i < count; i++) {
 		yaml_node_pair_t *p = &node(l, id)->data.mapping.pairs.start[i];
 		const char *name = scalar(l, p->key);
+		struct srcref here = { l, p->value };
 		size_t idx;
 		bool added;
 
 		if (name == NULL)
-			return fail(l, p->key, "expected a command name");
+			return fail(l, p->key, "expected a %s name", elem_what[k]);
 		if ((rv = check_elem_name(l, p->key, name)) != SIM_OK)
 			return rv;
-		if ((rv = find_or_add((void **)&m->commands, &m->ncommands, sizeof(*m->commands),
-		    name, &idx, &added)) != SIM_OK)
-			return rv;
-		if (added)
-			m->commands[idx].status = 200;
-		if ((rv = grow_ref(&src->commands, &src->cap_c, m->ncommands)) != SIM_OK)
-			return rv;
-		if ((rv = grow_ref(&src->responses, &src->cap_r, m->ncommands)) != SIM_OK)
-			return rv;
-		src->commands[idx] = (struct srcref){ l, p->value };
-		if ((rv = load_command(l, p->value, &m->commands[idx], &src->responses[idx])) != SIM_OK)
+		switch (k) {
+		case EL_SENSOR:
+			if ((rv = find_or_add((void **)&m->sensors, &m->nsensors, sizeof(*m->sensors),
+			    name, &idx, &added)) != SIM_OK ||
+			    (rv = grow_ref(&src->sensors, &src->cap_s, m->nsensors)) != SIM_OK)
+				return rv;
+			m->sensors[idx].cfg.name = m->sensors[idx].name;
+			src->sensors[idx] = here;
+			rv = load_sensor(l, p->value, &m->sensors[idx], added);
+			break;
+		case EL_ACTUATOR:
+			if ((rv = find_or_add((void **)&m->actuators, &m->nactuators,
+			    sizeof(*m->actuators), name, &idx, &added)) != SIM_OK ||
+			    (rv = grow_ref(&src->actuators, &src->cap_a, m->nactuators)) != SIM_OK)
+				return rv;
+			src->actuators[idx] = here;
+			rv = load_actuator(l, p->value, &m->actuators[idx], added);
+			break;
+		case EL_COMMAND:
+			if ((rv = find_or_add((void **)&m->commands, &m->ncommands, sizeof(*m->commands),
+			    name, &idx, &added)) != SIM_OK ||
+			    (rv = grow_ref(&src->commands, &src->cap_c, m->ncommands)) != SIM_OK ||
+			    (rv = grow_ref(&src->responses, &src->cap_r, m->ncommands)) != SIM_OK)
+				return rv;
+			if (added)
+				m->commands[idx].status = 200;
+			src->commands[idx] = here;
+			rv = load_command(l, p->value, &m->commands[idx], &src->responses[idx]);
+			break;
+		}
+		if (rv != SIM_OK)
 			return rv;
 	}
 	return SIM_OK;
@@ -2084,10 +2078,11 @@ load_hal_parts(struct loader *l, const int *id, struct dev_model *m, struct mode
 {
 	enum sim_err rv = SIM_OK;
 
-	if (present(l, id[HK_SENSORS]) && (rv = load_sensors(l, id[HK_SENSORS], m, src)) != SIM_OK)
+	if (present(l, id[HK_SENSORS]) &&
+	    (rv = load_elems(l, id[HK_SENSORS], EL_SENSOR, m, src)) != SIM_OK)
 		return rv;
-	if (present(l, id[HK_ACTUATORS]) && (rv = load_actuators(l, id[HK_ACTUATORS], m, src)) !=
-	    SIM_OK)
+	if (present(l, id[HK_ACTUATORS]) &&
+	    (rv = load_elems(l, id[HK_ACTUATORS], EL_ACTUATOR, m, src)) != SIM_OK)
 		return rv;
 	if (present(l, id[HK_FLASH]) && (rv = load_flash(l, id[HK_FLASH], m, src)) != SIM_OK)
 		return rv;
@@ -2137,7 +2132,8 @@ load_model_doc(struct loader *l, struct dev_model *m, struct model_src *src)
 	h[HK_CLOCK] = v[MK_CLOCK];
 	if ((rv = load_hal_parts(l, h, m, src)) != SIM_OK)
 		return rv;
-	if (present(l, v[MK_COMMANDS]) && (rv = load_commands(l, v[MK_COMMANDS], m, src)) != SIM_OK)
+	if (present(l, v[MK_COMMANDS]) &&
+	    (rv = load_elems(l, v[MK_COMMANDS], EL_COMMAND, m, src)) != SIM_OK)
 		return rv;
 	if (present(l, v[MK_TELEMETRY]) && (rv = load_mtelemetry(l, v[MK_TELEMETRY], m, src)) !=
 	    SIM_OK)
@@ -2415,48 +2411,58 @@ sim_model_load(const char *path, struct dev_model *m, struct sim_diag *d)
 }
 
 static int
-cmp_str(const void *a, const void *b)
+cmp_base(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(strrchr(*(char *const *)a, '/'), strrchr(*(char *const *)b, '/'));
 }
 
 size_t
-sim_model_list(char *buf, size_t len)
+sim_model_paths(char **paths, size_t max)
 {
-	char dirs[8][PATH_MAX], *names[256];
-	size_t n = sim_model_dirs(dirs, 8), count = 0, used = 0;
+	char dirs[8][PATH_MAX];
+	size_t ndirs = sim_model_dirs(dirs, 8), n = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	/* A name found in an earlier folder hides the same name later. */
+	for (size_t i = 0; i < ndirs; i++) {
 		DIR *dir = opendir(dirs[i]);
 		struct dirent *e;
 
-		while (dir != NULL && (e = readdir(dir)) != NULL && count < 256) {
+		while (dir != NULL && (e = readdir(dir)) != NULL && n < max) {
 			size_t k = strlen(e->d_name);
 			bool dup = false;
 
 			if (k <= 5 || strcmp(e->d_name + k - 5, MODEL_EXT) != 0)
 				continue;
-			for (size_t j = 0; j < count; j++)
-				dup = dup || (strncmp(names[j], e->d_name, k - 5) == 0 &&
-				    names[j][k - 5] == '\0');
-			if (!dup && (names[count] = strndup(e->d_name, k - 5)) != NULL)
-				count++;
+			for (size_t j = 0; j < n; j++)
+				dup = dup || strcmp(strrchr(paths[j], '/') + 1, e->d_name) == 0;
+			if (!dup && asprintf(&paths[n], "%s/%s", dirs[i], e->d_name) >= 0)
+				n++;
 		}
 		if (dir != NULL)
 			closedir(dir);
 	}
-	qsort(names, count, sizeof(*names), cmp_str);
+	qsort(paths, n, sizeof(*paths), cmp_base);
+	return n;
+}
+
+size_t
+sim_model_list(char *buf, size_t len)
+{
+	char *paths[256];
+	size_t n = sim_model_paths(paths, 256), used = 0;
+
 	if (len > 0)
 		buf[0] = '\0';
-	for (size_t i = 0; i < count; i++) {
-		int k = snprintf(buf + used, used < len ? len - used : 0, "%s%s", i > 0 ? ", " : "",
-		    names[i]);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = strrchr(paths[i], '/') + 1;
+		int k = snprintf(buf + used, used < len ? len - used : 0, "%s%.*s", i > 0 ? ", " : "",
+		    (int)(strlen(name) - 5), name);
 
 		if (k > 0 && used + (size_t)k < len)
 			used += (size_t)k;
-		free(names[i]);
+		free(paths[i]);
 	}
-	return count;
+	return n;
 }
 
 static enum sim_err

@@ -134,8 +134,10 @@ enum sim_err sim_model_load_string(const char *text, size_t len, const char *fil
 /* The folders a model name is looked up in, outside any scenario's own
  * models/ folder: $FLEETSIM_MODELS, then the built-in devices/models. */
 size_t sim_model_dirs(char dirs[][PATH_MAX], size_t max);
-/* The names of the models found there, sorted and comma-separated into
- * buf; returns how many. */
+/* The model files found there (a name in an earlier folder hides it in
+ * later ones), sorted by name, at most max; the caller frees each path. */
+size_t sim_model_paths(char **paths, size_t max);
+/* Their names, comma-separated into buf; returns how many. */
 size_t sim_model_list(char *buf, size_t len);
 
 /* Total devices over all groups. */

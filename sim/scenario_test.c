@@ -105,7 +105,7 @@ test_full_file(void)
 	struct sim_scenario sc;
 	struct sim_diag d = { "" };
 	const struct sim_group *g;
-	struct sim_tmpl_vals v = { "sensor-00007", 7, "sensors" };
+	struct sim_tmpl_vals v = { .id = "sensor-00007", .n = 7, .group = "sensors" };
 	char buf[128], want[PATH_MAX + 64];
 
 	CU_ASSERT_EQUAL_FATAL(sim_scenario_load(fixture("full.yaml"), NULL, &sc, &d), SIM_OK);
@@ -186,7 +186,7 @@ test_defaults(void)
 	struct sim_scenario sc;
 	struct sim_diag d;
 	const struct sim_group *g;
-	struct sim_tmpl_vals v = { NULL, 3, "sensors" };
+	struct sim_tmpl_vals v = { .n = 3, .group = "sensors" };
 	char id[64], topic[128];
 	char *filter;
 
@@ -640,7 +640,7 @@ test_set(void)
 	struct sim_diag d;
 	const char *sets[4];
 	struct sim_overrides ov = { .sets = sets };
-	struct sim_tmpl_vals v = { "sensors-1", 1, "sensors" };
+	struct sim_tmpl_vals v = { .id = "sensors-1", .n = 1, .group = "sensors" };
 	char buf[64];
 
 	/* Override a value, add a key, and create a mapping. */

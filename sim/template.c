@@ -11,7 +11,7 @@
 /* Wider padding than a uint32 has digits is allowed, but not without end. */
 #define MAX_WIDTH 20
 
-enum part_kind { PART_LIT, PART_ID, PART_N, PART_GROUP };
+enum part_kind { PART_LIT, PART_ID, PART_N, PART_GROUP, PART_METHOD, PART_RID, PART_STATUS };
 
 struct part {
 	enum part_kind kind;
@@ -48,7 +48,7 @@ add_lit(struct sim_tmpl *t, char c)
 static void
 allowed_list(unsigned allowed, char *buf, size_t len)
 {
-	const char *names[4];
+	const char *names[8];
 	size_t n = 0, i, used = 0;
 
 	if (allowed & SIM_TMPL_ID)
@@ -59,6 +59,12 @@ allowed_list(unsigned allowed, char *buf, size_t len)
 	}
 	if (allowed & SIM_TMPL_GROUP)
 		names[n++] = "{group}";
+	if (allowed & SIM_TMPL_METHOD)
+		names[n++] = "{method}";
+	if (allowed & SIM_TMPL_RID)
+		names[n++] = "{rid}";
+	if (allowed & SIM_TMPL_STATUS)
+		names[n++] = "{status}";
 	buf[0] = '\0';
 	if (n == 0) {
 		snprintf(buf, len, "no variables");
@@ -81,7 +87,7 @@ parse_var(const char *s, size_t len, unsigned allowed, struct part *p, unsigned 
 {
 	const char *name = s + 1;
 	size_t nlen = len - 2;
-	char list[64];
+	char list[128];
 
 	p->width = 0;
 	if (nlen == 2 && memcmp(name, "id", 2) == 0) {
@@ -90,6 +96,15 @@ parse_var(const char *s, size_t len, unsigned allowed, struct part *p, unsigned 
 	} else if (nlen == 5 && memcmp(name, "group", 5) == 0) {
 		p->kind = PART_GROUP;
 		*var = SIM_TMPL_GROUP;
+	} else if (nlen == 6 && memcmp(name, "method", 6) == 0) {
+		p->kind = PART_METHOD;
+		*var = SIM_TMPL_METHOD;
+	} else if (nlen == 3 && memcmp(name, "rid", 3) == 0) {
+		p->kind = PART_RID;
+		*var = SIM_TMPL_RID;
+	} else if (nlen == 6 && memcmp(name, "status", 6) == 0) {
+		p->kind = PART_STATUS;
+		*var = SIM_TMPL_STATUS;
 	} else if (nlen == 1 && name[0] == 'n') {
 		p->kind = PART_N;
 		*var = SIM_TMPL_N;
@@ -249,6 +264,33 @@ format_n(uint32_t n, unsigned width, char *buf)
 	return i;
 }
 
+static const char *
+str_val(enum part_kind k, const struct sim_tmpl_vals *v)
+{
+	switch (k) {
+	case PART_ID: return v->id;
+	case PART_GROUP: return v->group;
+	case PART_METHOD: return v->method;
+	case PART_RID: return v->rid;
+	case PART_STATUS: return v->status;
+	default: return NULL;
+	}
+}
+
+static unsigned
+var_of(enum part_kind k)
+{
+	switch (k) {
+	case PART_ID: return SIM_TMPL_ID;
+	case PART_N: return SIM_TMPL_N;
+	case PART_GROUP: return SIM_TMPL_GROUP;
+	case PART_METHOD: return SIM_TMPL_METHOD;
+	case PART_RID: return SIM_TMPL_RID;
+	case PART_STATUS: return SIM_TMPL_STATUS;
+	default: return 0;
+	}
+}
+
 size_t
 sim_tmpl_render(const struct sim_tmpl *t, const struct sim_tmpl_vals *v, char *buf, size_t len)
 {
@@ -266,14 +308,12 @@ sim_tmpl_render(const struct sim_tmpl *t, const struct sim_tmpl_vals *v, char *b
 		case PART_LIT:
 			put(buf, len, &pos, t->lit + p->off, p->len);
 			break;
-		case PART_ID:
-		case PART_GROUP:
-			s = p->kind == PART_ID ? v->id : v->group;
-			if (s != NULL)
-				put(buf, len, &pos, s, strlen(s));
-			break;
 		case PART_N:
 			put(buf, len, &pos, num, format_n(v->n, p->width, num));
+			break;
+		default:
+			if ((s = str_val(p->kind, v)) != NULL)
+				put(buf, len, &pos, s, strlen(s));
 			break;
 		}
 	}
@@ -291,39 +331,83 @@ sim_tmpl_uses(const struct sim_tmpl *t)
 char *
 sim_tmpl_to_filter(const struct sim_tmpl *t)
 {
-	char *f;
-	size_t i, j, o = 0, level = 0;
-	bool wild = false;
+	static const struct sim_tmpl_vals none;
 
-	if (t == NULL)
+	return sim_tmpl_filter(t, &none, ~0u);
+}
+
+const char *
+sim_tmpl_source(const struct sim_tmpl *t)
+{
+	return t != NULL ? t->src : NULL;
+}
+
+/* One part rendered into buf (which has room for any value); its length. */
+static size_t
+render_part(const struct sim_tmpl *t, const struct part *p, const struct sim_tmpl_vals *v,
+    char *num, const char **out)
+{
+	const char *s;
+
+	switch (p->kind) {
+	case PART_LIT:
+		*out = t->lit + p->off;
+		return p->len;
+	case PART_N:
+		*out = num;
+		return format_n(v->n, p->width, num);
+	default:
+		s = str_val(p->kind, v);
+		*out = s != NULL ? s : "";
+		return strlen(*out);
+	}
+}
+
+char *
+sim_tmpl_filter(const struct sim_tmpl *t, const struct sim_tmpl_vals *v, unsigned wild)
+{
+	char *f = NULL, num[MAX_WIDTH + 4];
+	size_t cap = 64, o = 0, level = 0;
+	bool is_wild = false;
+
+	if (t == NULL || (f = malloc(cap)) == NULL)
 		return NULL;
-	/* "+" is never longer than the level it replaces plus one per part. */
-	if ((f = malloc(t->litlen + t->nparts + 2)) == NULL)
-		return NULL;
-	for (i = 0; i < t->nparts; i++) {
+	for (size_t i = 0; i < t->nparts; i++) {
 		const struct part *p = &t->parts[i];
+		const char *s;
+		size_t n = render_part(t, p, v, num, &s);
 
-		if (p->kind != PART_LIT) {
-			wild = true;
+		if (p->kind != PART_LIT && (var_of(p->kind) & wild)) {
+			is_wild = true;
 			continue;
 		}
-		for (j = 0; j < p->len; j++) {
-			char c = t->lit[p->off + j];
+		if (o + n + 2 > cap) {
+			char *g;
 
-			if (c != '/') {
-				f[o++] = c;
+			while (o + n + 2 > cap)
+				cap *= 2;
+			if ((g = realloc(f, cap)) == NULL) {
+				free(f);
+				return NULL;
+			}
+			f = g;
+		}
+		for (size_t j = 0; j < n; j++) {
+			/* Only a literal's '/' ends a level: values are one level. */
+			if (s[j] != '/' || p->kind != PART_LIT) {
+				f[o++] = s[j];
 				continue;
 			}
-			if (wild) {
+			if (is_wild) {
 				o = level;
 				f[o++] = '+';
 			}
 			f[o++] = '/';
 			level = o;
-			wild = false;
+			is_wild = false;
 		}
 	}
-	if (wild) {
+	if (is_wild) {
 		o = level;
 		f[o++] = '+';
 	}
@@ -331,8 +415,48 @@ sim_tmpl_to_filter(const struct sim_tmpl *t)
 	return f;
 }
 
-const char *
-sim_tmpl_source(const struct sim_tmpl *t)
+bool
+sim_tmpl_match(const struct sim_tmpl *t, const struct sim_tmpl_vals *v, const char *topic,
+    size_t len, struct sim_tmpl_caps *caps)
 {
-	return t != NULL ? t->src : NULL;
+	char num[MAX_WIDTH + 4];
+	size_t pos = 0;
+
+	memset(caps, 0, sizeof(*caps));
+	for (size_t i = 0; t != NULL && i < t->nparts; i++) {
+		const struct part *p = &t->parts[i];
+		const char *s;
+		size_t n, end, *off, *clen;
+
+		switch (p->kind) {
+		case PART_METHOD: off = &caps->method_off; clen = &caps->method_len; break;
+		case PART_RID: off = &caps->rid_off; clen = &caps->rid_len; break;
+		case PART_STATUS: off = &caps->status_off; clen = &caps->status_len; break;
+		default:
+			n = render_part(t, p, v, num, &s);
+			if (len - pos < n || memcmp(topic + pos, s, n) != 0)
+				return false;
+			pos += n;
+			continue;
+		}
+		/* A capture runs to the start of the next literal within its
+		 * level, or to the end of the level. */
+		end = pos;
+		if (i + 1 < t->nparts && t->parts[i + 1].kind == PART_LIT) {
+			const struct part *q = &t->parts[i + 1];
+
+			while (end < len && topic[end] != '/' && (len - end < q->len ||
+			    memcmp(topic + end, t->lit + q->off, q->len) != 0))
+				end++;
+		} else {
+			while (end < len && topic[end] != '/')
+				end++;
+		}
+		if (end == pos)
+			return false;
+		*off = pos;
+		*clen = end - pos;
+		pos = end;
+	}
+	return pos == len;
 }

@@ -27,7 +27,7 @@ static void
 check_render(const struct sim_tmpl *t, const char *id, uint32_t n, const char *group,
     const char *want)
 {
-	struct sim_tmpl_vals v = { id, n, group };
+	struct sim_tmpl_vals v = { .id = id, .n = n, .group = group };
 	char buf[256];
 
 	CU_ASSERT_EQUAL(sim_tmpl_render(t, &v, buf, sizeof(buf)), strlen(want));
@@ -90,7 +90,7 @@ static void
 test_render_truncates(void)
 {
 	struct sim_tmpl *t = compile("dev-{n:04}", SIM_TMPL_N);
-	struct sim_tmpl_vals v = { NULL, 12, NULL };
+	struct sim_tmpl_vals v = { .n = 12 };
 	char buf[6];
 
 	memset(buf, 'x', sizeof(buf));
@@ -171,7 +171,7 @@ static void
 test_null_args(void)
 {
 	struct sim_tmpl *t = NULL;
-	struct sim_tmpl_vals v = { NULL, 3, NULL };
+	struct sim_tmpl_vals v = { .n = 3 };
 	char buf[16];
 
 	CU_ASSERT_EQUAL(sim_tmpl_compile(NULL, ALL, &t, NULL, 0, NULL), SIM_ERR_INVAL);
@@ -186,6 +186,54 @@ test_null_args(void)
 	sim_tmpl_free(t);
 }
 
+/* Request-response topics: a filter with only some variables wild, and
+ * matching a topic to capture {method}, {rid} and {status}. */
+static void
+test_rr_topics(void)
+{
+	unsigned all = SIM_TMPL_ID | SIM_TMPL_N | SIM_TMPL_GROUP | SIM_TMPL_METHOD | SIM_TMPL_RID |
+	    SIM_TMPL_STATUS;
+	struct sim_tmpl_vals v = { .id = "dev-7", .n = 7, .group = "g" };
+	struct sim_tmpl_caps c;
+	struct sim_tmpl *req, *res;
+	const char *topic;
+	char *f;
+
+	CU_ASSERT_EQUAL_FATAL(sim_tmpl_compile("devices/{id}/methods/POST/{method}/?$rid={rid}", all,
+	    &req, NULL, 0, NULL), SIM_OK);
+	CU_ASSERT_EQUAL_FATAL(sim_tmpl_compile("devices/{id}/methods/res/{status}/?$rid={rid}", all,
+	    &res, NULL, 0, NULL), SIM_OK);
+	f = sim_tmpl_filter(req, &v, SIM_TMPL_METHOD | SIM_TMPL_RID);
+	CU_ASSERT_STRING_EQUAL(f, "devices/dev-7/methods/POST/+/+");
+	free(f);
+	f = sim_tmpl_filter(res, &v, SIM_TMPL_ID | SIM_TMPL_STATUS | SIM_TMPL_RID);
+	CU_ASSERT_STRING_EQUAL(f, "devices/+/methods/res/+/+");
+	free(f);
+
+	topic = "devices/dev-7/methods/POST/setpoint/?$rid=00000001000000a2";
+	CU_ASSERT_FATAL(sim_tmpl_match(req, &v, topic, strlen(topic), &c));
+	CU_ASSERT_EQUAL(c.method_len, 8);
+	CU_ASSERT_NSTRING_EQUAL(topic + c.method_off, "setpoint", 8);
+	CU_ASSERT_EQUAL(c.rid_len, 16);
+	CU_ASSERT_NSTRING_EQUAL(topic + c.rid_off, "00000001000000a2", 16);
+	CU_ASSERT_EQUAL(c.status_len, 0);
+	/* Another device's topic, a missing level, an empty capture. */
+	topic = "devices/dev-8/methods/POST/setpoint/?$rid=1";
+	CU_ASSERT(!sim_tmpl_match(req, &v, topic, strlen(topic), &c));
+	topic = "devices/dev-7/methods/POST/?$rid=1";
+	CU_ASSERT(!sim_tmpl_match(req, &v, topic, strlen(topic), &c));
+	topic = "devices/dev-7/methods/POST/setpoint/?$rid=";
+	CU_ASSERT(!sim_tmpl_match(req, &v, topic, strlen(topic), &c));
+
+	v.status = "200";
+	v.rid = "ab";
+	topic = "devices/dev-7/methods/res/200/?$rid=ab";
+	CU_ASSERT(sim_tmpl_match(res, &v, topic, strlen(topic), &c));
+	CU_ASSERT_NSTRING_EQUAL(topic + c.status_off, "200", 3);
+	sim_tmpl_free(req);
+	sim_tmpl_free(res);
+}
+
 int
 main(void)
 {
@@ -195,6 +243,7 @@ main(void)
 		{ "render literal braces", test_render_braces },
 		{ "render truncates like snprintf", test_render_truncates },
 		{ "subscription filter", test_filter },
+		{ "request-response topics", test_rr_topics },
 		{ "errors with offsets", test_errors },
 		{ "null arguments", test_null_args },
 		{ NULL, NULL },
