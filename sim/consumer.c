@@ -37,6 +37,9 @@ struct sim_consumer {
 	bool failed;                /* a failure that retrying will not fix */
 	uint64_t rng;
 	uint64_t reconnects;
+	sim_consumer_hook hook;     /* offered every message first */
+	void *hook_arg;
+	unsigned next_pub;          /* round-robin over connections for publishes */
 	char last_error[256];
 };
 
@@ -91,8 +94,11 @@ static void
 on_message(void *arg, const struct sim_mqtt_msg *m)
 {
 	struct conn *k = arg;
+	struct sim_consumer *c = k->owner;
 
-	sim_tm_check(k->owner->chk, m->payload, m->payload_len, sim_now_ns());
+	if (c->hook != NULL && c->hook(c->hook_arg, m))
+		return;
+	sim_tm_check(c->chk, m->payload, m->payload_len, sim_now_ns());
 }
 
 static void
@@ -180,6 +186,8 @@ sim_consumer_new(struct event_base *base, struct sim_transport *tp, const struct
 	if (c->filters == NULL || c->qos == NULL || c->conns == NULL)
 		goto out;
 	c->nfilters = o->nfilters;
+	c->hook = o->hook;
+	c->hook_arg = o->hook_arg;
 	for (size_t i = 0; i < o->nfilters; i++) {
 		if (o->connections > 1) {
 			if (asprintf(&c->filters[i], "$share/fleetsim-%08x/%s", o->run_id,
@@ -309,4 +317,19 @@ sim_consumer_decode_errors(const struct sim_consumer *c)
 		n += st.decode_errors;
 	}
 	return n;
+}
+
+enum sim_err
+sim_consumer_publish(struct sim_consumer *c, const char *topic, const void *payload, size_t len,
+    int qos, const struct sim_mqtt_props *props)
+{
+	for (unsigned i = 0; i < c->nconns; i++) {
+		struct conn *k = &c->conns[(c->next_pub + i) % c->nconns];
+
+		if (!k->live)
+			continue;
+		c->next_pub = (c->next_pub + i + 1) % c->nconns;
+		return sim_mqtt_publish(k->mqtt, topic, payload, len, qos, false, props, NULL);
+	}
+	return SIM_ERR_NOTCONN;
 }

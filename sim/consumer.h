@@ -1,6 +1,6 @@
 /* The cloud-side consumer: fleetsim's own MQTT connections on the same
- * loop, subscribed to every telemetry topic, feeding each arrival to the
- * telemetry checker. Several connections share the load through a
+ * loop, subscribed to every telemetry topic (and request-response answer
+ * topic), feeding each arrival to the telemetry checker (or the hook). Several connections share the load through a
  * $share subscription when one would not keep up. Sessions are persistent
  * (MQTT 5, session expiry) so messages published while a consumer
  * reconnects, e.g. across a broker restart, wait for it on the broker. */
@@ -18,6 +18,12 @@
 
 struct event_base;
 struct sim_consumer;
+struct sim_mqtt_msg;
+struct sim_mqtt_props;
+
+/* Sees every message before the telemetry checker; returns true when it
+ * took the message (a request-response answer). */
+typedef bool (*sim_consumer_hook)(void *arg, const struct sim_mqtt_msg *m);
 
 struct sim_consumer_opts {
 	unsigned connections;       /* >= 1 */
@@ -27,6 +33,8 @@ struct sim_consumer_opts {
 	const char *const *filters; /* topic filters, without $share */
 	const int *qos;             /* per filter */
 	size_t nfilters;
+	sim_consumer_hook hook;     /* NULL: everything is telemetry */
+	void *hook_arg;
 };
 
 /* Borrows base, tp, t and chk, which must outlive the consumer. The caller
@@ -44,6 +52,10 @@ bool sim_consumer_ready(const struct sim_consumer *c);
 bool sim_consumer_failed(const struct sim_consumer *c);
 /* Why the last connection attempt failed ("" if none did). */
 const char *sim_consumer_last_error(const struct sim_consumer *c);
+/* Publishes on one of the open connections (in turn): the cloud side's
+ * requests. SIM_ERR_NOTCONN when none is open. */
+enum sim_err sim_consumer_publish(struct sim_consumer *c, const char *topic, const void *payload,
+    size_t len, int qos, const struct sim_mqtt_props *props);
 /* Closes the connections gracefully; no reconnects after this. */
 void sim_consumer_stop(struct sim_consumer *c);
 /* Connections open or still closing (a DISCONNECT not yet flushed). */

@@ -17,6 +17,7 @@
 #include "hal_clock.h"
 #include "mqtt_client.h"
 #include "rng.h"
+#include "rr.h"
 #include "sim_clock.h"
 
 /* A connect attempt that has not finished by then is given up and retried. */
@@ -48,18 +49,32 @@ struct group_rt {
 	struct sim_mqtt_config mqtt;
 	uint32_t first;             /* fleet-wide index of the group's device 0 */
 	uint32_t started;           /* devices the ramp has released */
+	uint32_t rr_mask;           /* the c2d patterns that target this group (bit = index) */
 	uint64_t every_ns;          /* telemetry period and jitter in real time (time_scale) */
 	uint64_t jitter_ns;
 	bool radio;                 /* the model's link delays sends (latency or bandwidth) */
 };
 
-/* A send on its way over a device's radio link (hal_link_send), queued
- * until it reaches the MQTT client. The payload is copied. */
+/* What waits in a device's radio queue for its time:
+ *   RADIO_TELEMETRY  a send on its way over the link (hal_link_send), until
+ *                    it reaches the MQTT client; data is the payload
+ *   RADIO_REQUEST    a request on its way to the device (hal_link_recv);
+ *                    data is "METHOD\0RESPONSE_TOPIC\0PAYLOAD"
+ *   RADIO_ANSWER     a request whose handler finishes at due; data as above
+ *   RADIO_RESPONSE   an answer on its way over the link; data is
+ *                    "TOPIC\0PAYLOAD"
+ * Everything is copied. */
+enum radio_kind { RADIO_TELEMETRY, RADIO_REQUEST, RADIO_ANSWER, RADIO_RESPONSE };
+
 struct radio_msg {
 	struct radio_msg *next;
 	uint64_t due;               /* monotonic ns */
+	uint64_t rid;               /* request-response: the request's id */
 	size_t len;
+	int status;                 /* RADIO_RESPONSE */
+	uint8_t kind;
 	uint8_t qos;
+	uint8_t pattern;            /* request-response: index in sc->rr */
 	bool lost;                  /* the link goes down before it arrives */
 	uint8_t data[];
 };
@@ -357,28 +372,50 @@ publish(struct device *d, const uint8_t *payload, size_t len, int qos)
 		sim_tm_note_dropped(f->chk, qos == 0 ? SIM_TM_DROP_DISCONNECTED : SIM_TM_DROP_QUEUE_FULL);
 }
 
+static struct radio_msg *
+radio_new(enum radio_kind kind, size_t len, int qos)
+{
+	struct radio_msg *m = malloc(sizeof(*m) + len);
+
+	if (m != NULL) {
+		memset(m, 0, sizeof(*m));
+		m->kind = (uint8_t)kind;
+		m->len = len;
+		m->qos = (uint8_t)qos;
+	}
+	return m;
+}
+
+/* Puts m in the device's queue by due time (after those due at the same
+ * time, so a device's messages keep their order). */
+static void
+radio_put(struct device *d, struct radio_msg *m)
+{
+	struct radio_msg **pp;
+
+	for (pp = &d->radio; *pp != NULL && (*pp)->due <= m->due; pp = &(*pp)->next)
+		;
+	m->next = *pp;
+	*pp = m;
+}
+
 /* Puts a send on the device's radio: it reaches the MQTT client when the
  * link has carried it. */
 static bool
 radio_queue(struct device *d, const uint8_t *payload, size_t len, int qos, uint64_t t_sim)
 {
 	struct sim_fleet *f = d->f;
-	struct radio_msg *m, **pp;
+	struct radio_msg *m;
 	uint64_t at;
 
 	if (hal_link_send(&d->hw->link, t_sim, len, &at) != HAL_OK)
 		return false;   /* not up: publish() decides */
-	if ((m = malloc(sizeof(*m) + len)) == NULL)
+	if ((m = radio_new(RADIO_TELEMETRY, len, qos)) == NULL)
 		return false;
 	m->due = mono_of(f, at);
-	m->len = len;
-	m->qos = (uint8_t)qos;
 	m->lost = hal_link_next_change(&d->hw->link, t_sim) < at;
 	memcpy(m->data, payload, len);
-	for (pp = &d->radio; *pp != NULL && (*pp)->due <= m->due; pp = &(*pp)->next)
-		;
-	m->next = *pp;
-	*pp = m;
+	radio_put(d, m);
 	return true;
 }
 
@@ -566,7 +603,8 @@ take_down(struct device *d, bool graceful)
 }
 
 /* RAM is lost: sends still on the radio are gone at QoS 0. QoS 1/2 ones
- * were already in the device's persistent outbox and go on. */
+ * were already in the device's persistent outbox and go on. Requests
+ * being handled are gone whatever their QoS: their answers never come. */
 static void
 radio_lose_qos0(struct device *d)
 {
@@ -575,9 +613,13 @@ radio_lose_qos0(struct device *d)
 	while (*pp != NULL) {
 		struct radio_msg *m = *pp;
 
-		if (m->qos == 0 || d->dead) {
+		if (m->kind != RADIO_TELEMETRY && m->kind != RADIO_RESPONSE) {
 			*pp = m->next;
-			sim_tm_note_dropped(d->f->chk, SIM_TM_DROP_POWERED_OFF);
+			free(m);
+		} else if (m->qos == 0 || d->dead) {
+			*pp = m->next;
+			if (m->kind == RADIO_TELEMETRY)
+				sim_tm_note_dropped(d->f->chk, SIM_TM_DROP_POWERED_OFF);
 			free(m);
 		} else {
 			pp = &m->next;
@@ -682,16 +724,271 @@ hal_due(struct device *d, uint64_t now)
 	hal_rearm(d, t_sim);
 }
 
+/* Request-response, the device's side: requests arrive (after the link's
+ * receive latency), the model's handler runs for its processing delay,
+ * and the answer goes back over the link. */
+
+/* The command's argument: a JSON request's "value" member, else the
+ * payload itself; NULL when there is none. */
+static const char *
+rr_arg(const char *body, size_t len, char *buf, size_t cap)
+{
+	const char *v = memmem(body, len, "\"value\"", 7);
+	size_t n;
+
+	if (len == 0)
+		return NULL;
+	if (v != NULL) {
+		const char *e = body + len;
+
+		v += 7;
+		while (v < e && (*v == ' ' || *v == ':' || *v == '\t' || *v == '"'))
+			v++;
+		for (n = 0; v + n < e && n + 1 < cap && strchr(",}\" \t\r\n", v[n]) == NULL; n++)
+			;
+		memcpy(buf, v, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	n = len < cap - 1 ? len : cap - 1;
+	memcpy(buf, body, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The request's fields in a RADIO_REQUEST or RADIO_ANSWER. */
+static void
+rr_fields(const struct radio_msg *m, const char **method, const char **resp, const char **body,
+    size_t *blen)
+{
+	*method = (const char *)m->data;
+	*resp = *method + strlen(*method) + 1;
+	*body = *resp + strlen(*resp) + 1;
+	*blen = m->len - (size_t)((const uint8_t *)*body - m->data);
+}
+
+/* The request has reached the device: its handler starts now and
+ * answers when its processing delay is over. */
+static void
+rr_handle(struct device *d, struct radio_msg *m)
+{
+	struct sim_fleet *f = d->f;
+	const char *method, *resp, *body;
+	uint64_t t_sim = sim_of(f, m->due);
+	struct dev_cmd_result res = { .status = 501, .done = (int64_t)t_sim };
+	size_t blen;
+	char arg[64];
+
+	rr_fields(m, &method, &resp, &body, &blen);
+	/* A method the model has no handler for is answered 501 at once. */
+	if (d->hw != NULL && dev_model_command(d->hw->m, method) >= 0)
+		dev_device_command(d->hw, (int64_t)t_sim, method, rr_arg(body, blen, arg, sizeof(arg)),
+		    &res);
+	m->kind = RADIO_ANSWER;
+	m->status = res.status;
+	if (res.done > (int64_t)t_sim)
+		m->due = mono_of(f, (uint64_t)res.done);
+	radio_put(d, m);
+}
+
+/* Publishes an answer (topic "\0" payload in m->data). */
+static void
+rr_publish(struct device *d, const struct radio_msg *m)
+{
+	const struct sim_rr_cfg *r = &d->f->sc->rr[m->pattern];
+	const char *topic = (const char *)m->data;
+	size_t tlen = strlen(topic);
+	struct sim_mqtt_user_prop up;
+	struct sim_mqtt_props props;
+	uint8_t corr[8];
+	char status[16];
+
+	if (d->state != DEV_UP && m->qos == 0)
+		return;         /* lost: the request times out, as it would */
+	memset(&props, 0, sizeof(props));
+	if (r->conv == SIM_RR_CONV_MQTT5) {
+		for (int i = 0; i < 8; i++)
+			corr[i] = (uint8_t)(m->rid >> (56 - 8 * i));
+		snprintf(status, sizeof(status), "%d", m->status);
+		up = (struct sim_mqtt_user_prop){ .key = "status", .key_len = 6, .val = status,
+			.val_len = strlen(status) };
+		props.correlation = corr;
+		props.correlation_len = sizeof(corr);
+		props.user = &up;
+		props.nuser = 1;
+	}
+	(void)sim_mqtt_publish(d->mqtt, topic, m->data + tlen + 1, m->len - tlen - 1, m->qos, false,
+	    r->conv == SIM_RR_CONV_MQTT5 ? &props : NULL, NULL);
+}
+
+/* The handler is done: the answer is rendered from the device's state
+ * now and sent over the link. */
+static void
+rr_answer(struct device *d, const struct radio_msg *req)
+{
+	struct sim_fleet *f = d->f;
+	const struct sim_rr_cfg *r = &f->sc->rr[req->pattern];
+	const char *method, *resp, *body;
+	uint64_t t_sim = sim_of(f, req->due), at;
+	struct radio_msg *m;
+	char id[256], rid[17], status[16], topic[512], payload[4096], arg[64];
+	size_t blen, tlen, plen = 0;
+
+	rr_fields(req, &method, &resp, &body, &blen);
+	render_id(d, id, sizeof(id));
+	if (d->hw != NULL && req->status != 501) {
+		struct dev_render_ctx ctx = { .tb = &f->tb, .t = (int64_t)t_sim, .id = id,
+			.arg = rr_arg(body, blen, arg, sizeof(arg)) };
+
+		plen = dev_device_response(d->hw, method, &ctx, payload, sizeof(payload));
+		if (plen >= sizeof(payload))
+			plen = sizeof(payload) - 1;
+	}
+	if (r->conv == SIM_RR_CONV_RID) {
+		struct sim_tmpl_vals v = { .id = id, .n = d->n, .group = d->g->cfg->name,
+			.method = method, .rid = rid, .status = status };
+
+		sim_rr_id_hex(req->rid, rid);
+		snprintf(status, sizeof(status), "%d", req->status);
+		tlen = sim_tmpl_render(r->response_topic, &v, topic, sizeof(topic));
+	} else {
+		tlen = (size_t)snprintf(topic, sizeof(topic), "%s", resp);
+	}
+	if (tlen >= sizeof(topic) || (m = radio_new(RADIO_RESPONSE, tlen + 1 + plen, r->qos)) == NULL)
+		return;
+	memcpy(m->data, topic, tlen + 1);
+	memcpy(m->data + tlen + 1, payload, plen);
+	m->rid = req->rid;
+	m->status = req->status;
+	m->pattern = req->pattern;
+	m->due = req->due;
+	if (d->hw != NULL && d->g->radio) {
+		hal_power_note_tx(&d->hw->power, t_sim, m->len);
+		if (hal_link_send(&d->hw->link, t_sim, m->len, &at) != HAL_OK) {
+			free(m);    /* the link is not up: the answer is lost */
+			return;
+		}
+		m->due = mono_of(f, at);
+		m->lost = hal_link_next_change(&d->hw->link, t_sim) < at;
+		radio_put(d, m);
+		return;
+	}
+	rr_publish(d, m);
+	free(m);
+}
+
+/* A message for the device: a request of one of its group's patterns. */
+static void
+on_message(void *arg, const struct sim_mqtt_msg *msg)
+{
+	struct device *d = arg;
+	struct sim_fleet *f = d->f;
+	char id[256];
+	struct sim_tmpl_vals v = { .id = id, .n = d->n, .group = d->g->cfg->name };
+
+	render_id(d, id, sizeof(id));
+	for (size_t p = 0; p < f->sc->nrr; p++) {
+		const struct sim_rr_cfg *r = &f->sc->rr[p];
+		struct sim_tmpl_caps c;
+		struct radio_msg *m;
+		const char *method = r->method, *resp = "";
+		size_t mlen, rlen = 0;
+		uint64_t rid = 0, now = sim_now_ns(), at;
+
+		if (!(d->g->rr_mask & (1u << p)) ||
+		    !sim_tmpl_match(r->request_topic, &v, msg->topic, msg->topic_len, &c))
+			continue;
+		if (c.method_len > 0)
+			method = msg->topic + c.method_off;
+		mlen = c.method_len > 0 ? c.method_len : strlen(method);
+		if (r->conv == SIM_RR_CONV_RID) {
+			rid = sim_rr_id_parse(msg->topic + c.rid_off, c.rid_len);
+		} else {
+			/* Without a Response Topic there is nowhere to answer. */
+			if (msg->props.response_topic == NULL || msg->props.correlation_len != 8)
+				return;
+			for (int i = 0; i < 8; i++)
+				rid = rid << 8 | msg->props.correlation[i];
+			resp = msg->props.response_topic;
+			rlen = msg->props.response_topic_len;
+		}
+		if ((m = radio_new(RADIO_REQUEST, mlen + 1 + rlen + 1 + msg->payload_len, r->qos)) ==
+		    NULL)
+			return;
+		memcpy(m->data, method, mlen);
+		m->data[mlen] = '\0';
+		memcpy(m->data + mlen + 1, resp, rlen);
+		m->data[mlen + 1 + rlen] = '\0';
+		memcpy(m->data + mlen + rlen + 2, msg->payload, msg->payload_len);
+		m->rid = rid;
+		m->pattern = (uint8_t)p;
+		m->due = now;
+		if (d->hw != NULL && d->g->radio) {
+			uint64_t t_sim = sim_of(f, now);
+
+			if (hal_link_recv(&d->hw->link, t_sim, msg->payload_len, &at) != HAL_OK) {
+				free(m);
+				return;
+			}
+			m->due = mono_of(f, at);
+			m->lost = hal_link_next_change(&d->hw->link, t_sim) < at;
+		}
+		radio_put(d, m);
+		dev_arm(d);
+		return;
+	}
+}
+
+/* Subscribes a device that just connected to its requests. */
+static void
+rr_subscribe(struct device *d)
+{
+	struct sim_fleet *f = d->f;
+	char id[256];
+	struct sim_tmpl_vals v = { .id = id, .n = d->n, .group = d->g->cfg->name };
+
+	render_id(d, id, sizeof(id));
+	for (size_t p = 0; p < f->sc->nrr; p++) {
+		const struct sim_rr_cfg *r = &f->sc->rr[p];
+		char *filter;
+
+		if (!(d->g->rr_mask & (1u << p)))
+			continue;
+		v.method = r->method;
+		filter = sim_tmpl_filter(r->request_topic, &v, SIM_TMPL_RID);
+		if (filter != NULL)
+			(void)sim_mqtt_subscribe(d->mqtt, filter, r->qos, NULL);
+		free(filter);
+	}
+}
+
 static void
 radio_due(struct device *d)
 {
 	struct radio_msg *m = d->radio;
 
 	d->radio = m->next;
-	if (m->lost && m->qos == 0)
-		sim_tm_note_dropped(d->f->chk, SIM_TM_DROP_LINK_DOWN);
-	else
-		publish(d, m->data, m->len, m->qos);
+	switch (m->kind) {
+	case RADIO_TELEMETRY:
+		if (m->lost && m->qos == 0)
+			sim_tm_note_dropped(d->f->chk, SIM_TM_DROP_LINK_DOWN);
+		else
+			publish(d, m->data, m->len, m->qos);
+		break;
+	case RADIO_REQUEST:
+		if (m->lost)
+			break;      /* the link dropped it on the way in */
+		rr_handle(d, m);
+		m = NULL;       /* handed on */
+		break;
+	case RADIO_ANSWER:
+		rr_answer(d, m);
+		break;
+	case RADIO_RESPONSE:
+		if (!(m->lost && m->qos == 0))
+			rr_publish(d, m);
+		break;
+	}
 	free(m);
 }
 
@@ -904,6 +1201,8 @@ on_connected(void *arg, bool session_present)
 	}
 	if (had_slot)
 		gate_release(f);
+	if (d->g->rr_mask != 0)
+		rr_subscribe(d);
 	dev_arm(d);
 }
 
@@ -932,6 +1231,7 @@ on_closed(void *arg, enum sim_mqtt_close why, int reason, const char *detail)
 
 static const struct sim_mqtt_cbs device_cbs = {
 	.on_connected = on_connected,
+	.on_message = on_message,
 	.on_closed = on_closed,
 };
 
@@ -1039,6 +1339,12 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 			f->gate_max = cfg->connect_max_inflight;
 		if (cfg->telemetry.enabled && cfg->telemetry.size > maxsize)
 			maxsize = cfg->telemetry.size;
+		/* The c2d patterns that target the group: its devices take
+		 * their requests. */
+		for (size_t p = 0; p < sc->nrr && p < 32; p++)
+			if (sc->rr[p].dir == SIM_RR_C2D && (sc->rr[p].group < 0 ||
+			    (size_t)sc->rr[p].group == gi))
+				g->rr_mask |= 1u << p;
 		/* Models think in simulated time; the schedule runs in real. */
 		g->every_ns = (uint64_t)((double)cfg->telemetry.every_ns / sc->time_scale);
 		g->jitter_ns = (uint64_t)((double)cfg->telemetry.jitter_ns / sc->time_scale);

@@ -353,6 +353,46 @@ out:
 	return r;
 }
 
+/* Gives the object at parent's key, and every object under it, the exact
+ * latency summary from its merged histogram: a pattern may keep histograms
+ * deeper down (request_response per direction and per method), and the
+ * fold leaves every latency_ms at the first report's. secs are the inputs'
+ * copies of that object, NULL where absent. */
+static enum sim_err
+summarize_tree(struct mctx *m, struct rpt_json *parent, const char *key,
+    const struct rpt_json *const *secs, const char *where)
+{
+	struct rpt_json *p = rpt_json_get(parent, key);
+	enum sim_err rv;
+
+	if (rpt_json_type(p) != RPT_JSON_OBJECT)
+		return SIM_OK;
+	if ((rv = summarize(m, p, secs, "latency_histogram", "latency_ms", where, false)) != SIM_OK)
+		return rv;
+	for (size_t k = 0; k < rpt_json_len(p) && m->err == SIM_OK; k++) {
+		const char *name = rpt_json_key_at(p, k);
+		const struct rpt_json **sub;
+		char path[256];
+
+		/* Histograms and summaries are leaves, merged just above. */
+		if (rpt_json_type(rpt_json_at(p, k)) != RPT_JSON_OBJECT ||
+		    special(name, rpt_json_at(p, k)))
+			continue;
+		if ((sub = sections(m, name, secs)) == NULL)
+			return m->err;
+		snprintf(path, sizeof(path), "%s.%s", where, name);
+		rv = summarize_tree(m, p, name, sub, path);
+		free(sub);
+		if (rv != SIM_OK)
+			return rv;
+	}
+	/* summarize marks a histogram that is not the union's null. */
+	if (rpt_json_get(p, "latency_histogram") != NULL &&
+	    rpt_json_type(rpt_json_get(p, "latency_histogram")) == RPT_JSON_NULL)
+		put(m, parent, key, without_null(m, p, "latency_histogram"));
+	return SIM_OK;
+}
+
 static struct rpt_json *
 merge_patterns(struct mctx *m)
 {
@@ -383,18 +423,12 @@ merge_patterns(struct mctx *m)
 			put(m, r, name, p);
 			if (m->err != SIM_OK)
 				goto out;
-			if (rpt_json_type(p) != RPT_JSON_OBJECT)
-				continue;
 			snprintf(where, sizeof(where), "patterns.%s", name);
-			if ((rv = summarize(m, p, secs, "latency_histogram", "latency_ms", where,
-			    false)) != SIM_OK) {
+			if ((rv = summarize_tree(m, r, name, secs, where)) != SIM_OK) {
 				if (m->err == SIM_OK)
 					m->err = rv;
 				goto out;
 			}
-			if (rpt_json_get(p, "latency_histogram") != NULL &&
-			    rpt_json_type(rpt_json_get(p, "latency_histogram")) == RPT_JSON_NULL)
-				put(m, r, name, without_null(m, p, "latency_histogram"));
 		}
 	}
 out:

@@ -493,6 +493,138 @@ test_without_histograms(void)
 	rpt_json_free(m);
 }
 
+/* One direction or one method of patterns.request_response, as a run
+ * reports it: ok replies every step-th sample of lat, one error status,
+ * the rest of sent timed out. */
+static struct rpt_json *
+rr_stats(const uint64_t *lat, size_t nlat, size_t step, double sent, bool hist)
+{
+	struct rpt_json *o = rpt_json_object();
+	struct rpt_hist *h;
+	double ok = 0;
+
+	CU_ASSERT_FATAL(o != NULL && rpt_hist_new(&h) == RPT_OK);
+	for (size_t i = 0; i < nlat; i += step, ok++)
+		rpt_hist_record(h, lat[i]);
+	rpt_json_set_num(o, "sent", sent);
+	rpt_json_set_num(o, "ok", ok);
+	rpt_json_set_num(o, "error_status", 1);
+	rpt_json_set_num(o, "timeout", sent - ok - 1);
+	rpt_json_set_num(o, "late", 0);
+	rpt_json_set_num(o, "unmatched", 0);
+	rpt_json_set_num(o, "duplicate", 0);
+	rpt_json_set(o, "latency_ms", rpt_hist_summary(h, 1e6));
+	if (hist)
+		rpt_json_set(o, "latency_histogram", rpt_hist_to_json(h));
+	rpt_hist_free(h);
+	return o;
+}
+
+/* patterns.request_response with c2d, whose by_method.setpoint has the
+ * first half of c2d's samples. */
+static struct rpt_json *
+rr_pattern(const uint64_t *lat, size_t step, double sent, double sent_setpoint, bool setpoint_hist)
+{
+	struct rpt_json *rr = rpt_json_object(), *c2d, *bm;
+
+	c2d = rr_stats(lat, NSAMPLES - (size_t)(lat - samples), step, sent, true);
+	bm = rpt_json_object();
+	rpt_json_set(bm, "setpoint", rr_stats(lat, NSAMPLES / 2, step, sent_setpoint, setpoint_hist));
+	rpt_json_set(c2d, "by_method", bm);
+	rpt_json_set(rr, "c2d", c2d);
+	return rr;
+}
+
+static void
+test_nested_histograms(void)
+{
+	struct fig fa = half(0), fb = half(1);
+	struct rpt_json *a, *b, *w, *m, *d2c;
+	static const char *const levels[] = { "patterns.request_response.c2d",
+	    "patterns.request_response.c2d.by_method.setpoint", NULL };
+
+	make_samples();
+	a = report(&fa);
+	b = report(&fb);
+	/* The shards split the samples as the telemetry halves do; w is what
+	 * one run over both would report. */
+	rpt_json_set(rpt_json_get(a, "patterns"), "request_response",
+	    rr_pattern(samples, 2, 1010, 505, true));
+	rpt_json_set(rpt_json_get(b, "patterns"), "request_response",
+	    rr_pattern(samples + 1, 2, 1020, 507, true));
+	w = rr_pattern(samples, 1, 2030, 1012, true);
+	/* A direction only one shard has is that shard's. */
+	d2c = rr_stats(samples, 100, 1, 100, true);
+	rpt_json_set(rpt_json_path(b, "patterns.request_response"), "d2c", d2c);
+	m = merge2(a, b, SIM_OK);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT_EQUAL(rpt_json_len(rpt_json_get(m, "notes")), 0);
+	/* Counts add. */
+	CU_ASSERT_EQUAL(num(m, "patterns.request_response.c2d.sent"), 2030);
+	CU_ASSERT_EQUAL(num(m, "patterns.request_response.c2d.ok"), NSAMPLES);
+	CU_ASSERT_EQUAL(num(m, "patterns.request_response.c2d.error_status"), 2);
+	CU_ASSERT_EQUAL(num(m, "patterns.request_response.c2d.timeout"), 28);
+	CU_ASSERT_EQUAL(num(m, "patterns.request_response.c2d.by_method.setpoint.sent"), 1012);
+	CU_ASSERT_EQUAL(num(m, "patterns.request_response.c2d.by_method.setpoint.ok"), NSAMPLES / 2);
+	CU_ASSERT_EQUAL(num(m, "patterns.request_response.c2d.by_method.setpoint.timeout"), 10);
+	/* At both depths the summary is the merged histogram's, exactly what
+	 * one run would report, not the first shard's. */
+	for (size_t i = 0; levels[i] != NULL; i++) {
+		const char *rel = levels[i] + strlen("patterns.request_response.");
+		const struct rpt_json *ms, *ws;
+		char mp[160], wp[160];
+
+		snprintf(mp, sizeof(mp), "%s.latency_ms", levels[i]);
+		snprintf(wp, sizeof(wp), "%s.latency_ms", rel);
+		ms = rpt_json_path(m, mp);
+		ws = rpt_json_path(w, wp);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ms);
+		CU_ASSERT_EQUAL(num(ms, "count"), num(ws, "count"));
+		CU_ASSERT_EQUAL(num(ms, "p50"), num(ws, "p50"));
+		CU_ASSERT_EQUAL(num(ms, "max"), num(ws, "max"));
+		same_json(ms, ws);
+		snprintf(mp, sizeof(mp), "%s.latency_histogram", levels[i]);
+		snprintf(wp, sizeof(wp), "%s.latency_histogram", rel);
+		same_json(rpt_json_path(m, mp), rpt_json_path(w, wp));
+	}
+	same_json(rpt_json_path(m, "patterns.request_response.d2c"), d2c);
+	rpt_json_free(m);
+	/* A method without a histogram in one shard: that method approximate,
+	 * with a note naming it and no histogram, the direction still exact. */
+	rpt_json_set(rpt_json_get(b, "patterns"), "request_response",
+	    rr_pattern(samples + 1, 2, 1020, 507, false));
+	m = merge2(a, b, SIM_OK);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT_EQUAL_FATAL(rpt_json_len(rpt_json_get(m, "notes")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(rpt_json_str(rpt_json_path(m, "notes.0")),
+	    "patterns.request_response.c2d.by_method.setpoint.latency_ms"));
+	CU_ASSERT_PTR_NULL(rpt_json_path(m, "patterns.request_response.c2d.by_method.setpoint.latency_histogram"));
+	CU_ASSERT_EQUAL(num(m, "patterns.request_response.c2d.by_method.setpoint.latency_ms.count"), NSAMPLES / 2);
+	CU_ASSERT_EQUAL(num(m, "patterns.request_response.c2d.by_method.setpoint.latency_ms.max"),
+	    num(w, "c2d.by_method.setpoint.latency_ms.max"));
+	CU_ASSERT_EQUAL(num(m, "patterns.request_response.c2d.by_method.setpoint.sent"), 1012);
+	same_json(rpt_json_path(m, "patterns.request_response.c2d.latency_ms"), rpt_json_path(w, "c2d.latency_ms"));
+	rpt_json_free(m);
+	/* A broken histogram deep down is named by its path. */
+	rpt_json_set(rpt_json_get(b, "patterns"), "request_response",
+	    rr_pattern(samples + 1, 2, 1020, 507, true));
+	rpt_json_set_num(rpt_json_path(b, "patterns.request_response.c2d.by_method.setpoint.latency_histogram"),
+	    "count", 3);
+	{
+		const struct rpt_json *in[2] = { a, b };
+		struct sim_diag d = { "" };
+
+		m = NULL;
+		CU_ASSERT_EQUAL(sim_merge_reports(in, 2, &m, &d), SIM_ERR_SCENARIO);
+		CU_ASSERT_PTR_NULL(m);
+		CU_ASSERT_PTR_NOT_NULL(strstr(d.msg,
+		    "report 2: patterns.request_response.c2d.by_method.setpoint.latency_histogram"));
+	}
+	rpt_json_free(a);
+	rpt_json_free(b);
+	rpt_json_free(w);
+}
+
 static void
 test_rejects(void)
 {
@@ -563,6 +695,7 @@ main(void)
 		{ "built-in checks recomputed from by_group", test_checks_recomputed },
 		{ "started_at, duration, partial, all_connected_after_s", test_run_fields },
 		{ "reports without histograms: approximate, with a note", test_without_histograms },
+		{ "request_response: histograms merged per direction and per method", test_nested_histograms },
 		{ "foreign, mismatched and broken reports rejected", test_rejects },
 		{ "one report merges into itself", test_single_report },
 		{ NULL, NULL },

@@ -1,4 +1,5 @@
 #include "report.h"
+#include "rr_cloud.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -140,6 +141,24 @@ devices_json(const struct sim_report_in *in)
 	return d;
 }
 
+/* patterns.request_response: a run's trackers, or (the skeleton) the
+ * same shape in zeros. */
+static struct rpt_json *
+request_response_json(const struct sim_report_in *in)
+{
+	struct rpt_json *o = rpt_json_object();
+	const char *methods[32];
+	struct sim_rr_opts ro;
+
+	if (o == NULL)
+		return NULL;
+	if (in->rr_c2d != NULL)
+		rpt_json_set(o, "c2d", sim_rr_json(in->rr_c2d, in->rr_c2d_opts));
+	else if (sim_rr_c2d_opts(in->sc, methods, 32, &ro))
+		rpt_json_set(o, "c2d", sim_rr_json(NULL, &ro));
+	return o;
+}
+
 struct rpt_json *
 sim_report_build(const struct sim_report_in *in)
 {
@@ -181,6 +200,8 @@ sim_report_build(const struct sim_report_in *in)
 	pat = rpt_json_object();
 	if (pat != NULL)
 		rpt_json_set(pat, "telemetry", telemetry_json(in));
+	if (pat != NULL && in->sc->nrr > 0)
+		rpt_json_set(pat, "request_response", request_response_json(in));
 	rpt_json_set(r, "patterns", pat);
 	if (in->series != NULL) {
 		struct rpt_json *ts = rpt_json_object();

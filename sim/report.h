@@ -10,6 +10,7 @@
 
 #include "fleet.h"
 #include "json.h"
+#include "rr.h"
 #include "series.h"
 #include "scenario.h"
 #include "sim_err.h"
@@ -32,6 +33,8 @@ struct sim_report_in {
 	unsigned consumer_connections;
 	const char *consumer_last_error;
 	const struct rpt_series *series;    /* telemetry per second; NULL: none */
+	const struct sim_rr *rr_c2d;        /* c2d request-response; NULL: zeros if sc has it */
+	const struct sim_rr_opts *rr_c2d_opts;
 };
 
 /* Builds the report without verdict, checks or assertions. NULL on NOMEM. */

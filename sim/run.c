@@ -21,6 +21,7 @@
 #include "junit.h"
 #include "metrics.h"
 #include "report.h"
+#include "rr_cloud.h"
 #include "series.h"
 #include "sim_clock.h"
 #include "telemetry.h"
@@ -48,6 +49,7 @@ struct run {
 	struct sim_tm_checker *chk;
 	struct sim_consumer *cons;
 	struct sim_fleet *fleet;
+	struct sim_rr_cloud *rrc;   /* c2d request-response, or NULL */
 	struct sim_metrics *metrics;
 	struct event *tick, *sigint, *sigterm, *sighup;
 	enum phase phase;
@@ -179,6 +181,7 @@ start_close(struct run *r, uint64_t now)
 	}
 	r->phase = PH_CLOSE;
 	r->deadline = now + CLOSE_NS;
+	sim_rr_cloud_finish(r->rrc);
 	if (r->fleet != NULL)
 		sim_fleet_disconnect_all(r->fleet);
 	if (r->cons != NULL)
@@ -192,6 +195,7 @@ start_drain(struct run *r, uint64_t now)
 	r->deadline = now + r->sc.drain_ns;
 	r->sent_until = now < r->send_end ? now : r->send_end;
 	sim_fleet_stop_sending(r->fleet);
+	sim_rr_cloud_stop_sending(r->rrc, now);
 }
 
 static int64_t
@@ -227,6 +231,7 @@ start_fleet(struct run *r, uint64_t now)
 	rv = sim_fleet_new(r->base, r->tp, &r->sc, r->chk, &fo, &r->fleet);
 	if (rv != SIM_OK)
 		return rv;
+	sim_rr_cloud_start(r->rrc, r->cons, r->send_start, r->send_end);
 	r->phase = PH_RUN;
 	r->next_sample = now + SIM_NS_PER_S;
 	rpt_hist_reset(sim_tm_window(r->chk));
@@ -276,7 +281,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		sample(r, now);
 		/* Once every message is in, waiting longer proves nothing. */
 		if (now >= r->deadline ||
-		    (sim_tm_all_received(r->chk) && sim_fleet_owed(r->fleet) == 0))
+		    (sim_tm_all_received(r->chk) && sim_fleet_owed(r->fleet) == 0 &&
+		    sim_rr_cloud_open(r->rrc) == 0))
 			start_close(r, now);
 		break;
 	case PH_CLOSE:
@@ -367,8 +373,9 @@ check_fds(uint64_t need, struct sim_diag *d)
 static enum sim_err
 collect_filters(struct run *r)
 {
-	r->filters = calloc(r->sc.ngroups, sizeof(*r->filters));
-	r->qos = calloc(r->sc.ngroups, sizeof(*r->qos));
+	/* Room for the request-response answer filters too. */
+	r->filters = calloc(r->sc.ngroups + r->sc.nrr + 1, sizeof(*r->filters));
+	r->qos = calloc(r->sc.ngroups + r->sc.nrr + 1, sizeof(*r->qos));
 	if (r->filters == NULL || r->qos == NULL)
 		return SIM_ERR_NOMEM;
 	for (size_t i = 0; i < r->sc.ngroups; i++) {
@@ -503,6 +510,8 @@ write_report(struct run *r)
 		.consumer_connections = r->nconsumers,
 		.consumer_last_error = r->cons ? sim_consumer_last_error(r->cons) : NULL,
 		.series = r->series,
+		.rr_c2d = sim_rr_cloud_c2d(r->rrc),
+		.rr_c2d_opts = sim_rr_cloud_opts(r->rrc),
 	};
 	rep = sim_report_build(&in);
 	if (rep == NULL || sim_report_judge(rep, &r->sc, &pass) != SIM_OK) {
@@ -559,6 +568,7 @@ run_fini(struct run *r)
 {
 	sim_metrics_free(r->metrics);
 	sim_fleet_free(r->fleet);
+	sim_rr_cloud_free(r->rrc);
 	sim_consumer_free(r->cons);
 	sim_tm_checker_free(r->chk);
 	rpt_series_free(r->series);
@@ -742,6 +752,25 @@ sim_run(const struct sim_run_opts *o)
 	if (r.base == NULL) {
 		rv = SIM_ERR_NOMEM;
 		goto fail;
+	}
+	if ((rv = sim_rr_cloud_new(r.base, &r.sc, &(struct sim_rr_cloud_opts){ .run_id = r.run_id,
+	    .seed = r.sc.seed }, &r.rrc)) != SIM_OK)
+		goto fail;
+	if (r.rrc != NULL) {
+		const char *const *f;
+		const int *q;
+		size_t n = sim_rr_cloud_filters(r.rrc, &f, &q);
+
+		for (size_t i = 0; i < n; i++) {
+			if ((r.filters[r.nfilters] = strdup(f[i])) == NULL) {
+				rv = SIM_ERR_NOMEM;
+				goto fail;
+			}
+			r.qos[r.nfilters++] = q[i];
+		}
+		co.nfilters = r.nfilters;
+		co.hook = sim_rr_cloud_hook;
+		co.hook_arg = r.rrc;
 	}
 	if ((rv = sim_consumer_new(r.base, r.tp, &r.sc.target, r.chk, &co, &r.cons)) != SIM_OK)
 		goto fail;

@@ -31,6 +31,7 @@
 
 #include "dev_model.h"
 #include "hal_clock.h"
+#include "rr_payload.h"
 #include "units.h"
 
 #define MAX_TEXT ((size_t)16 << 20)
@@ -55,11 +56,11 @@
 
 /* The keys each mapping may hold, in the order messages list them. */
 static const char *const top_keys[] = {
-	"name", "seed", "duration", "drain", "time_scale", "epoch", "target", "fleet", "assert",
-	"report", NULL,
+	"name", "seed", "duration", "drain", "time_scale", "epoch", "target", "fleet", "patterns",
+	"assert", "report", NULL,
 };
-enum { K_NAME, K_SEED, K_DURATION, K_DRAIN, K_TIME_SCALE, K_EPOCH, K_TARGET, K_FLEET, K_ASSERT,
-	K_REPORT };
+enum { K_NAME, K_SEED, K_DURATION, K_DRAIN, K_TIME_SCALE, K_EPOCH, K_TARGET, K_FLEET, K_PATTERNS,
+	K_ASSERT, K_REPORT };
 
 static const char *const target_keys[] = { "url", "tls", "username", "password", NULL };
 enum { T_URL, T_TLS, T_USERNAME, T_PASSWORD };
@@ -2701,6 +2702,207 @@ get_epoch(struct loader *l, int id, int64_t *out)
 	return SIM_OK;
 }
 
+/* patterns: request-response. */
+
+static const char *const rr_keys[] = {
+	"direction", "convention", "method", "request_topic", "response_topic", "payload", "rate",
+	"every", "targets", "timeout", "qos", "responder", NULL,
+};
+enum { RK_DIRECTION, RK_CONVENTION, RK_METHOD, RK_REQUEST_TOPIC, RK_RESPONSE_TOPIC, RK_PAYLOAD,
+	RK_RATE, RK_EVERY, RK_TARGETS, RK_TIMEOUT, RK_QOS, RK_RESPONDER };
+static const char *const targets_keys[] = { "group", "share", "pick", NULL };
+static const char *const rr_dirs[] = { "c2d", "d2c", NULL };
+static const char *const rr_convs[] = { "rid", "mqtt5", NULL };
+static const char *const rr_picks[] = { "round_robin", "random", NULL };
+
+#define RR_TOPIC_VARS (SIM_TMPL_ID | SIM_TMPL_N | SIM_TMPL_GROUP | SIM_TMPL_METHOD | SIM_TMPL_RID)
+#define DEFAULT_RR_TIMEOUT_NS (5 * NS_PER_S)
+
+static enum sim_err
+load_targets(struct loader *l, int id, struct sim_rr_cfg *r)
+{
+	int v[MAX_KEYS], k;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "targets", "a mapping like { group: rooms, share: 0.5 }",
+	    targets_keys, v)) != SIM_OK)
+		return rv;
+	if (present(l, v[0])) {
+		const char *g = scalar(l, v[0]);
+
+		for (size_t i = 0; g != NULL && i < l->sc->ngroups; i++)
+			if (strcmp(l->sc->groups[i].name, g) == 0)
+				r->group = (int)i;
+		if (r->group < 0)
+			return fail(l, v[0], "expected the name of a fleet group");
+	}
+	if (present(l, v[1])) {
+		static const struct unit u[] = { { "%", 0.01 }, { "", 1 }, { NULL, 0 } };
+
+		if ((rv = get_number(l, v[1], u, "a share like 0.5 or 50%", &r->share)) != SIM_OK)
+			return rv;
+		if (!(r->share > 0 && r->share <= 1))
+			return fail(l, v[1], "expected a share above 0 and at most 1 (or 100%%)");
+	}
+	if (present(l, v[2])) {
+		if ((rv = get_name_in(l, v[2], rr_picks, "a pick", &k)) != SIM_OK)
+			return rv;
+		r->random = k == 1;
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
+{
+	static const struct unit rate_u[] = { { "/s", 1 }, { "/m", 1.0 / 60 }, { "/min", 1.0 / 60 },
+		{ "", 1 }, { NULL, 0 } };
+	const char *req_default, *res_default = NULL;
+	int v[MAX_KEYS], k;
+	uint64_t x;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "request_response", "a mapping like { direction: c2d, method: "
+	    "reboot, rate: 10/s }", rr_keys, v)) != SIM_OK)
+		return rv;
+	r->group = -1;
+	r->share = 1;
+	r->qos = 1;
+	r->timeout_ns = DEFAULT_RR_TIMEOUT_NS;
+	if (v[RK_DIRECTION] == 0)
+		return missing(l, id, "direction", "request_response");
+	if ((rv = get_name_in(l, v[RK_DIRECTION], rr_dirs, "a direction", &k)) != SIM_OK)
+		return rv;
+	r->dir = (enum sim_rr_dir)k;
+	if (r->dir == SIM_RR_D2C)
+		return fail(l, v[RK_DIRECTION], "direction d2c is not supported yet; expected c2d");
+	if (present(l, v[RK_CONVENTION])) {
+		if ((rv = get_name_in(l, v[RK_CONVENTION], rr_convs, "a convention", &k)) != SIM_OK)
+			return rv;
+		r->conv = (enum sim_rr_conv)k;
+	}
+	if (v[RK_METHOD] == 0)
+		return missing(l, id, "method", "request_response");
+	if ((rv = get_str(l, v[RK_METHOD], "a method name", &r->method)) != SIM_OK ||
+	    (rv = check_elem_name(l, v[RK_METHOD], r->method)) != SIM_OK)
+		return rv;
+	if (v[RK_EVERY] != 0)
+		return fail(l, v[RK_EVERY], "expected rate for c2d; every is for d2c");
+	if (v[RK_RESPONDER] != 0)
+		return fail(l, v[RK_RESPONDER], "expected responder only with d2c");
+	if (v[RK_RATE] == 0)
+		return missing(l, id, "rate", "a c2d request_response");
+	if ((rv = get_number(l, v[RK_RATE], rate_u, "a rate like 200/s", &r->rate)) != SIM_OK)
+		return rv;
+	if (!(r->rate > 0 && r->rate <= 1e6))
+		return fail(l, v[RK_RATE], "expected a rate above 0 and at most 1000000/s");
+	if (present(l, v[RK_TIMEOUT]) && (rv = get_duration(l, v[RK_TIMEOUT], true,
+	    &r->timeout_ns)) != SIM_OK)
+		return rv;
+	if (present(l, v[RK_QOS])) {
+		if ((rv = get_uint(l, v[RK_QOS], 0, 2, "expected a qos of 0, 1 or 2", NULL, &x)) !=
+		    SIM_OK)
+			return rv;
+		r->qos = (int)x;
+	}
+	if (present(l, v[RK_TARGETS]) && (rv = load_targets(l, v[RK_TARGETS], r)) != SIM_OK)
+		return rv;
+	if (r->conv == SIM_RR_CONV_RID) {
+		req_default = "devices/{id}/methods/POST/{method}/?$rid={rid}";
+		res_default = "devices/{id}/methods/res/{status}/?$rid={rid}";
+	} else {
+		req_default = "devices/{id}/req/{method}";
+		if (v[RK_RESPONSE_TOPIC] != 0)
+			return fail(l, v[RK_RESPONSE_TOPIC], "expected no response_topic with the mqtt5 "
+			    "convention: the request's Response Topic says where to answer");
+	}
+	if (present(l, v[RK_REQUEST_TOPIC]))
+		rv = get_tmpl(l, v[RK_REQUEST_TOPIC], RR_TOPIC_VARS, "a topic template like "
+		    "devices/{id}/req/{method}", &r->request_topic);
+	else
+		rv = sim_tmpl_compile(req_default, RR_TOPIC_VARS, &r->request_topic, NULL, 0, NULL);
+	if (rv != SIM_OK)
+		return rv;
+	/* The device must tell its own requests apart, and the rid
+	 * convention needs the id on the wire. */
+	if (!(sim_tmpl_uses(r->request_topic) & SIM_TMPL_ID))
+		return fail(l, v[RK_REQUEST_TOPIC] ? v[RK_REQUEST_TOPIC] : id,
+		    "expected a request_topic that uses {id}, so that each device gets its own");
+	if (r->conv == SIM_RR_CONV_RID && !(sim_tmpl_uses(r->request_topic) & SIM_TMPL_RID))
+		return fail(l, v[RK_REQUEST_TOPIC] ? v[RK_REQUEST_TOPIC] : id,
+		    "expected a request_topic that uses {rid} with the rid convention");
+	if (res_default != NULL) {
+		if (present(l, v[RK_RESPONSE_TOPIC]))
+			rv = get_tmpl(l, v[RK_RESPONSE_TOPIC], RR_TOPIC_VARS | SIM_TMPL_STATUS,
+			    "a topic template like devices/{id}/methods/res/{status}/?$rid={rid}",
+			    &r->response_topic);
+		else
+			rv = sim_tmpl_compile(res_default, RR_TOPIC_VARS | SIM_TMPL_STATUS,
+			    &r->response_topic, NULL, 0, NULL);
+		if (rv != SIM_OK)
+			return rv;
+		if ((sim_tmpl_uses(r->response_topic) & (SIM_TMPL_RID | SIM_TMPL_STATUS)) !=
+		    (SIM_TMPL_RID | SIM_TMPL_STATUS))
+			return fail(l, v[RK_RESPONSE_TOPIC] ? v[RK_RESPONSE_TOPIC] : id,
+			    "expected a response_topic that uses {status} and {rid}");
+	}
+	if (present(l, v[RK_PAYLOAD])) {
+		const char *src = scalar(l, v[RK_PAYLOAD]);
+		char err[256];
+		size_t off = 0;
+
+		if (src == NULL)
+			return fail(l, v[RK_PAYLOAD], "expected a payload template, not %s",
+			    kind(node(l, v[RK_PAYLOAD])));
+		rv = sim_rr_payload_compile(src, &r->payload, err, sizeof(err), &off);
+		if (rv == SIM_ERR_SCENARIO)
+			return fail_at(l, v[RK_PAYLOAD], off, "%s", err);
+		if (rv != SIM_OK)
+			return rv;
+	}
+	/* The mqtt5 convention's properties need MQTT 5 devices. */
+	for (size_t i = 0; r->conv == SIM_RR_CONV_MQTT5 && i < l->sc->ngroups; i++) {
+		if ((r->group < 0 || (size_t)r->group == i) &&
+		    l->sc->groups[i].mqtt_version != MQTT_V5)
+			return fail(l, v[RK_CONVENTION], "expected the rid convention for group '%.64s', "
+			    "which speaks MQTT 3.1.1 (mqtt5 needs version \"5\")", l->sc->groups[i].name);
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_patterns(struct loader *l, int id)
+{
+	struct sim_scenario *sc = l->sc;
+	yaml_node_t *n = node(l, id);
+	size_t count;
+	enum sim_err rv;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(l, id, "expected a list of patterns like - request_response: {...}, "
+		    "not %s", kind(n));
+	count = seq_len(l, id);
+	if (count == 0)
+		return SIM_OK;
+	if ((sc->rr = calloc(count, sizeof(*sc->rr))) == NULL)
+		return SIM_ERR_NOMEM;
+	for (size_t i = 0; i < count; i++) {
+		static const char *const kinds[] = { "request_response", NULL };
+		int item = seq_item(l, id, i), v[MAX_KEYS];
+
+		if ((rv = get_keys(l, item, "the pattern", "a pattern like - request_response: {...}",
+		    kinds, v)) != SIM_OK)
+			return rv;
+		if (v[0] == 0)
+			return fail(l, item, "expected a pattern: request_response");
+		sc->nrr = i + 1;
+		sc->rr[i].pos = pos_of(l, v[0]);
+		if ((rv = load_rr(l, v[0], &sc->rr[i])) != SIM_OK)
+			return rv;
+	}
+	return SIM_OK;
+}
+
 static enum sim_err
 validate(struct loader *l)
 {
@@ -2746,6 +2948,8 @@ validate(struct loader *l)
 	if ((rv = load_target(l, v[K_TARGET], &sc->target)) != SIM_OK)
 		return rv;
 	if ((rv = load_fleet(l, 1, v[K_FLEET])) != SIM_OK)
+		return rv;
+	if (present(l, v[K_PATTERNS]) && (rv = load_patterns(l, v[K_PATTERNS])) != SIM_OK)
 		return rv;
 	if (present(l, v[K_ASSERT]) && (rv = load_asserts(l, v[K_ASSERT])) != SIM_OK)
 		return rv;
@@ -3147,6 +3351,13 @@ sim_scenario_fini(struct sim_scenario *sc)
 		free(sc->groups[i].model);
 	}
 	free(sc->groups);
+	for (i = 0; sc->rr != NULL && i < sc->nrr; i++) {
+		free(sc->rr[i].method);
+		sim_tmpl_free(sc->rr[i].request_topic);
+		sim_tmpl_free(sc->rr[i].response_topic);
+		sim_rr_payload_free(sc->rr[i].payload);
+	}
+	free(sc->rr);
 	for (i = 0; sc->asserts != NULL && i < sc->nasserts; i++)
 		rpt_assertion_fini(&sc->asserts[i].a);
 	free(sc->asserts);

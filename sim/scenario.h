@@ -73,6 +73,31 @@ enum sim_report_format {
 	SIM_REPORT_ALL = 0xf,
 };
 
+/* A request-response pattern (patterns: - request_response: ...). */
+enum sim_rr_dir { SIM_RR_C2D, SIM_RR_D2C };
+enum sim_rr_conv {
+	SIM_RR_CONV_RID,            /* IoT Hub's: the id and status in the topic */
+	SIM_RR_CONV_MQTT5,          /* Response Topic, Correlation Data, a status user property */
+};
+
+struct sim_rr_payload;
+
+struct sim_rr_cfg {
+	enum sim_rr_dir dir;
+	enum sim_rr_conv conv;
+	char *method;
+	struct sim_tmpl *request_topic; /* c2d: where the device takes requests */
+	struct sim_tmpl *response_topic;/* rid: where the device answers */
+	struct sim_rr_payload *payload; /* c2d: the request's payload; NULL = empty */
+	double rate;                /* c2d: requests per second, whole fleet */
+	uint64_t timeout_ns;        /* default 5s */
+	int qos;                    /* default 1 */
+	int group;                  /* targets.group's index, or -1 for every group */
+	double share;               /* targets.share: the fraction of those devices, default 1 */
+	bool random;                /* targets.pick: random (default: round_robin) */
+	struct sim_pos pos;         /* of "request_response:" */
+};
+
 struct sim_scenario_assert {
 	struct rpt_assertion a;
 	struct sim_pos pos;
@@ -91,6 +116,8 @@ struct sim_scenario {
 	struct sim_target target;
 	struct sim_group *groups;
 	size_t ngroups;
+	struct sim_rr_cfg *rr;      /* patterns: request_response entries */
+	size_t nrr;
 	struct sim_scenario_assert *asserts;
 	size_t nasserts;
 	char *report_dir;           /* default "fleetsim-report" */

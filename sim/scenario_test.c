@@ -403,7 +403,7 @@ test_unknown_keys(void)
 {
 	expect_msg("name: x\nduraton: 1s\n",
 	    "t.yaml:2:1: unknown key 'duraton' in the scenario; expected one of: "
-	    "name, seed, duration, drain, time_scale, epoch, target, fleet, assert, report");
+	    "name, seed, duration, drain, time_scale, epoch, target, fleet, patterns, assert, report");
 	expect_msg("name: x\nduration: 1s\nfleet:\n  - group: g\n    count: 1\n"
 	    "    telemetry: { every: 1s, qso: 1 }\n",
 	    "t.yaml:6:29: unknown key 'qso' in telemetry; expected one of: "

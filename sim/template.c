@@ -432,6 +432,16 @@ sim_tmpl_match(const struct sim_tmpl *t, const struct sim_tmpl_vals *v, const ch
 		case PART_METHOD: off = &caps->method_off; clen = &caps->method_len; break;
 		case PART_RID: off = &caps->rid_off; clen = &caps->rid_len; break;
 		case PART_STATUS: off = &caps->status_off; clen = &caps->status_len; break;
+		case PART_ID:
+		case PART_N:
+		case PART_GROUP:
+			/* Without a device, its variables are captured too. */
+			if (v == NULL) {
+				off = p->kind == PART_ID ? &caps->id_off : &caps->other_off;
+				clen = p->kind == PART_ID ? &caps->id_len : &caps->other_len;
+				break;
+			}
+			/* fall through */
 		default:
 			n = render_part(t, p, v, num, &s);
 			if (len - pos < n || memcmp(topic + pos, s, n) != 0)

@@ -62,11 +62,14 @@ struct sim_tmpl_caps {
 	size_t method_off, method_len;
 	size_t rid_off, rid_len;
 	size_t status_off, status_len;
+	size_t id_off, id_len;          /* with v NULL */
+	size_t other_off, other_len;    /* with v NULL: the last {n} or {group} */
 };
 
 /* Whether topic (len bytes) is one that t renders to with v's {id}, {n}
- * and {group}; {method}, {rid} and {status} match any text within one
- * level (up to the literal that follows) and are returned in caps. */
+ * and {group} (with v NULL, any device's: those are captured too);
+ * {method}, {rid} and {status} match any text within one level (up to the
+ * literal that follows) and are returned in caps. */
 bool sim_tmpl_match(const struct sim_tmpl *t, const struct sim_tmpl_vals *v, const char *topic,
     size_t len, struct sim_tmpl_caps *caps);
 
