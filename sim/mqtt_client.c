@@ -86,6 +86,15 @@ struct sim_mqtt_client {
 	char ids[];                     /* client id, user name, password, NUL-terminated */
 };
 
+/* Replies made while reading (the PUBACKs for a burst of PUBLISHes) are
+ * gathered here and written with one send() when the read is done, not
+ * through the bufferevent, whose write event costs two epoll_ctl calls
+ * and a loop pass per burst. One buffer serves every client: the loop
+ * has one thread, and only one client reads at a time. */
+static uint8_t reply_buf[4096];
+static size_t reply_len;
+static struct sim_mqtt_client *reply_owner;
+
 static uint32_t
 now_ms(void)
 {
@@ -164,6 +173,8 @@ close_conn(struct sim_mqtt_client *c, enum sim_mqtt_close why, int reason, const
 
 	if (c->bev == NULL)
 		return;
+	if (reply_owner == c)
+		reply_len = 0;      /* the connection takes its replies with it */
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	event_del(&c->timer);
@@ -186,6 +197,40 @@ note_tx(struct sim_mqtt_client *c, size_t len)
 	c->last_tx_ms = now_ms();
 }
 
+/* Sends what the reading client gathered; what the socket does not take
+ * goes to the bufferevent, behind nothing, so order is kept. */
+static void
+flush_replies(struct sim_mqtt_client *c)
+{
+	size_t off = 0;
+
+	if (reply_owner != c || reply_len == 0)
+		return;
+	if (c->bev != NULL && c->state == ST_OPEN && !c->frozen) {
+		ssize_t n = send(bufferevent_getfd(c->bev), reply_buf, reply_len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0)
+			off = (size_t)n;
+		if (off < reply_len)
+			(void)evbuffer_add(bufferevent_get_output(c->bev), reply_buf + off,
+			    reply_len - off);
+	}
+	reply_len = 0;
+}
+
+/* Before a packet that closes the connection (DISCONNECT): gathered
+ * replies go first, and it must not wait in the gathering buffer, which
+ * the close would drop. */
+static void
+stop_gathering(struct sim_mqtt_client *c)
+{
+	if (reply_owner == c) {
+		flush_replies(c);
+		reply_owner = NULL;
+	}
+}
+
 /* Writes b to the socket at once when nothing is queued ahead of it on a
  * plain socket of an open session. Through the bufferevent alone, every
  * packet would first wait for epoll to report the socket writable: two
@@ -198,8 +243,18 @@ emit(struct sim_mqtt_client *c, const uint8_t *b, size_t len)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t off = 0;
 
-	/* Replies made while reading (PUBACKs for a burst of PUBLISHes) are
-	 * left to the bufferevent, which sends them in one write. */
+	/* Replies made while reading are gathered for one send at the end
+	 * of the read (flush_replies). */
+	if (c->reading && reply_owner == c && c->state == ST_OPEN && !c->frozen &&
+	    evbuffer_get_length(out) == 0) {
+		if (reply_len + len <= sizeof(reply_buf)) {
+			memcpy(reply_buf + reply_len, b, len);
+			reply_len += len;
+			note_tx(c, len);
+			return SIM_OK;
+		}
+		flush_replies(c);
+	}
 	if (c->direct && !c->reading && !c->frozen && c->state == ST_OPEN &&
 	    evbuffer_get_length(out) == 0) {
 		ssize_t n = send(bufferevent_getfd(c->bev), b, len, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -297,6 +352,7 @@ fail_proto(struct sim_mqtt_client *c, enum sim_err why, const char *detail)
 		int n;
 
 		p.disconnect.reason = why == SIM_ERR_TOOBIG ? 0x95 : 0x81;
+		stop_gathering(c);
 		if (send_pkt(c, &p) == SIM_OK && bufferevent_openssl_get_ssl(bev) == NULL && fd >= 0 &&
 		    (n = evbuffer_peek(out, -1, NULL, v, 8)) > 0 && n <= 8) {
 			for (int i = 0; i < n; i++)
@@ -711,6 +767,10 @@ read_cb(struct bufferevent *bev, void *arg)
 
 	enter(c);
 	c->reading = true;
+	if (c->direct && reply_owner == NULL) {
+		reply_owner = c;
+		reply_len = 0;
+	}
 	/* Bounded: every round consumes a whole packet or stops. */
 	while (alive(c, bev) && c->state != ST_CLOSING) {
 		struct sim_mqtt_pkt d;
@@ -750,6 +810,13 @@ read_cb(struct bufferevent *bev, void *arg)
 		if (!alive(c, bev))
 			break;
 		evbuffer_drain(in, total);
+	}
+	if (reply_owner == c) {
+		/* A connection closed meanwhile takes its replies with it. */
+		if (alive(c, bev))
+			flush_replies(c);
+		reply_len = 0;
+		reply_owner = NULL;
 	}
 	c->reading = false;
 	leave(c);
@@ -1113,6 +1180,7 @@ sim_mqtt_disconnect_ex(struct sim_mqtt_client *c, bool end_session)
 		close_conn(c, SIM_MQTT_CLOSE_REQUESTED, 0, "disconnected before CONNACK");
 		goto out;
 	}
+	stop_gathering(c);
 	TRY(send_pkt(c, &p));
 	c->state = ST_CLOSING;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
