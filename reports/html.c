@@ -797,42 +797,64 @@ out:
 	return rc;
 }
 
-/* One cell of the key figures; skipped when the report lacks it. */
+/* One cell of the key figures; skipped when the report lacks it. A
+ * failure count that is not zero is marked, so it is seen first. */
 static void
 put_figure(struct rpt_buf *hdr, struct rpt_buf *row, const char *label,
-    const struct rpt_json *v, const char *unit)
+    const struct rpt_json *v, const char *unit, bool failure)
 {
 	if (rpt_json_type(v) != RPT_JSON_NUMBER)
 		return;
 	rpt_buf_str(hdr, "<th>");
 	put_text(hdr, label);
 	rpt_buf_str(hdr, "</th>");
-	rpt_buf_str(row, "<td class=\"num\">");
+	rpt_buf_str(row, failure && rpt_json_num(v) != 0 ? "<td class=\"num bad\">" :
+	    "<td class=\"num\">");
 	put_num(row, rpt_json_num(v));
 	if (unit != NULL)
 		rpt_buf_printf(row, " %s", unit);
 	rpt_buf_str(row, "</td>");
 }
 
+static bool
+in_list(const char *const *list, const char *s)
+{
+	for (; list != NULL && *list != NULL; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+/* The counts of a pattern, in order; a request-response direction (a part,
+ * below) has its own, all but sent and ok failures. */
+static const char *const COUNTS[] = { "sent", "received", "lost", "duplicates",
+	"out_of_order", "dropped", NULL };
+static const char *const PART_COUNTS[] = { "sent", "ok", "error_status", "timeout", "late",
+	"unmatched", "duplicate", NULL };
+static const char *const PART_FAILURES[] = { "error_status", "timeout", "late", "unmatched",
+	"duplicate", NULL };
+
+/* counts and failures are NULL-terminated. report gives the devices
+ * connected of planned; NULL leaves them out, as a part is not about them. */
 static void
-put_key_figures(struct rpt_buf *b, const struct rpt_json *report, const struct rpt_json *p)
+put_key_figures(struct rpt_buf *b, const struct rpt_json *report, const struct rpt_json *p,
+    const char *const *counts, const char *const *failures)
 {
 	struct rpt_buf hdr = { 0 }, row = { 0 };
-	static const char *const counts[] = { "sent", "received", "lost", "duplicates",
-		"out_of_order", "dropped" };
 	static const char *const pcts[] = { "p50", "p99", "max" };
 	const struct rpt_json *lat = rpt_json_get(p, "latency_ms");
 	const struct rpt_json *conn = rpt_json_path(report, "devices.connected");
 	const struct rpt_json *planned = rpt_json_path(report, "devices.planned");
 
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-		put_figure(&hdr, &row, counts[i], rpt_json_get(p, counts[i]), NULL);
-	put_figure(&hdr, &row, "throughput", rpt_json_get(p, "throughput_per_s"), "/ s");
+	for (; *counts != NULL; counts++)
+		put_figure(&hdr, &row, *counts, rpt_json_get(p, *counts), NULL,
+		    in_list(failures, *counts));
+	put_figure(&hdr, &row, "throughput", rpt_json_get(p, "throughput_per_s"), "/ s", false);
 	for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
 		char label[32];
 
 		snprintf(label, sizeof(label), "latency %s", pcts[i]);
-		put_figure(&hdr, &row, label, rpt_json_get(lat, pcts[i]), "ms");
+		put_figure(&hdr, &row, label, rpt_json_get(lat, pcts[i]), "ms", false);
 	}
 	if (rpt_json_type(conn) == RPT_JSON_NUMBER) {
 		rpt_buf_str(&hdr, "<th>connected</th>");
@@ -920,28 +942,88 @@ seen_before(const struct rpt_json *patterns, const char *name)
 	return rpt_json_type(patterns) == RPT_JSON_OBJECT && rpt_json_get(patterns, name) != NULL;
 }
 
+/* A member that reads as a pattern of its own, like each direction of
+ * request_response: its figures are one level down, and it has no series. */
+static bool
+is_part(const struct rpt_json *m)
+{
+	return rpt_json_type(m) == RPT_JSON_OBJECT && rpt_json_get(m, "sent") != NULL &&
+	    rpt_json_get(m, "latency_ms") != NULL;
+}
+
+/* p is an object or NULL. */
+static bool
+has_parts(const struct rpt_json *p)
+{
+	for (size_t i = 0; i < rpt_json_len(p); i++)
+		if (is_part(rpt_json_at(p, i)))
+			return true;
+	return false;
+}
+
+/* A part as a section of its own: key figures, a table per by_* member,
+ * and the latency distribution (no series, so put_charts draws only that).
+ * Its charts are tagged NAME.PART, the part's path under patterns. */
+static enum rpt_err
+put_part(struct rpt_buf *b, const char *name, const char *part, const struct rpt_json *m)
+{
+	enum rpt_err rc;
+	char *path = NULL;
+
+	if (asprintf(&path, "%s.%s", name, part) < 0)
+		return RPT_ERR_NOMEM;
+	rpt_buf_str(b, "<section class=\"pattern\" data-pattern=\"");
+	put_text(b, path);
+	rpt_buf_str(b, "\">\n<h2>Pattern: ");
+	put_text(b, name);
+	rpt_buf_str(b, " &mdash; ");
+	put_text(b, part);
+	rpt_buf_str(b, "</h2>\n");
+	put_key_figures(b, NULL, m, PART_COUNTS, PART_FAILURES);
+	for (size_t i = 0; i < rpt_json_len(m); i++) {
+		const char *k = rpt_json_key_at(m, i);
+		char title[64];
+
+		if (strncmp(k, "by_", 3) != 0)
+			continue;
+		snprintf(title, sizeof(title), "By %s", k + 3);
+		put_object_table(b, title, rpt_json_at(m, i));
+	}
+	if ((rc = put_charts(b, path, NULL, rpt_json_get(m, "latency_histogram"))) == RPT_OK)
+		rpt_buf_str(b, "</section>\n");
+	free(path);
+	return rc;
+}
+
+/* A pattern made of parts gets a section per part instead of its own,
+ * which would hold nothing but an empty chart area; unless it has series,
+ * which only its own section draws. */
 static enum rpt_err
 put_pattern(struct rpt_buf *b, const struct rpt_json *report, const char *name)
 {
 	const struct rpt_json *p = rpt_json_get(rpt_json_get(report, "patterns"), name);
 	const struct rpt_json *ts = rpt_json_get(rpt_json_get(report, "timeseries"), name);
+	enum rpt_err rc;
 
 	if (p != NULL && rpt_json_type(p) != RPT_JSON_OBJECT)
 		p = NULL;
-	rpt_buf_str(b, "<section class=\"pattern\" data-pattern=\"");
-	put_text(b, name);
-	rpt_buf_str(b, "\">\n<h2>Pattern: ");
-	put_text(b, name);
-	rpt_buf_str(b, "</h2>\n");
-	put_key_figures(b, report, p);
-	put_object_table(b, "By group", rpt_json_get(p, "by_group"));
-	if (rpt_json_type(ts) == RPT_JSON_OBJECT || p != NULL) {
-		enum rpt_err rc = put_charts(b, name, ts, rpt_json_get(p, "latency_histogram"));
-
-		if (rc != RPT_OK)
+	if (!has_parts(p) || rpt_json_type(ts) == RPT_JSON_OBJECT) {
+		rpt_buf_str(b, "<section class=\"pattern\" data-pattern=\"");
+		put_text(b, name);
+		rpt_buf_str(b, "\">\n<h2>Pattern: ");
+		put_text(b, name);
+		rpt_buf_str(b, "</h2>\n");
+		put_key_figures(b, report, p, COUNTS, NULL);
+		put_object_table(b, "By group", rpt_json_get(p, "by_group"));
+		if ((rpt_json_type(ts) == RPT_JSON_OBJECT || p != NULL) &&
+		    (rc = put_charts(b, name, ts, rpt_json_get(p, "latency_histogram"))) != RPT_OK)
 			return rc;
+		rpt_buf_str(b, "</section>\n");
 	}
-	rpt_buf_str(b, "</section>\n");
+	for (size_t i = 0; i < rpt_json_len(p); i++)
+		if (is_part(rpt_json_at(p, i)) &&
+		    (rc = put_part(b, name, rpt_json_key_at(p, i), rpt_json_at(p, i))) != RPT_OK)
+			return rc;
 	return RPT_OK;
 }
 

@@ -351,6 +351,69 @@ test_long_series(void)
 	rpt_json_free(r);
 }
 
+/* patterns.request_response: each direction is a section of its own,
+ * with its figures (failures marked), a table per method and the
+ * distribution; d2c has no histogram (as after an inexact merge). */
+static void
+test_request_response(void)
+{
+	struct rpt_json *r = rt_parse(
+	    "{\"devices\":{\"planned\":10,\"connected\":10},"
+	    "\"patterns\":{\"request_response\":{"
+	    "\"c2d\":{\"sent\":1200,\"ok\":1195,\"error_status\":2,\"timeout\":3,\"late\":0,"
+	    "\"unmatched\":0,\"duplicate\":0,"
+	    "\"latency_ms\":{\"count\":1195,\"p50\":4.5,\"p99\":18.25,\"max\":31},"
+	    "\"by_method\":{"
+	    "\"setpoint\":{\"sent\":700,\"ok\":697,\"error_status\":0,\"timeout\":3,\"late\":0,"
+	    "\"unmatched\":0,\"duplicate\":0,\"latency_ms\":{\"count\":697,\"p50\":4}},"
+	    "\"reboot<&>\":{\"sent\":500,\"ok\":498,\"error_status\":2,\"timeout\":0,\"late\":0,"
+	    "\"unmatched\":0,\"duplicate\":0,\"latency_ms\":{\"count\":498,\"p50\":5}}}},"
+	    "\"d2c\":{\"sent\":10,\"ok\":10,\"error_status\":0,\"timeout\":0,\"late\":0,"
+	    "\"unmatched\":0,\"duplicate\":0,"
+	    "\"latency_ms\":{\"count\":10,\"p50\":2,\"p99\":3,\"max\":3}}}}}");
+	struct rpt_hist *h = NULL;
+	char *html;
+
+	CU_ASSERT_EQUAL_FATAL(rpt_hist_new(&h), RPT_OK);
+	for (uint64_t i = 1; i <= 1000; i++)
+		rpt_hist_record(h, i * 1000);
+	CU_ASSERT_EQUAL_FATAL(rpt_json_set(rpt_json_path(r, "patterns.request_response.c2d"),
+	    "latency_histogram", rpt_hist_to_json(h)), RPT_OK);
+	rpt_hist_free(h);
+	html = dump(r, NULL);
+
+	rt_check_has(html, "<section class=\"pattern\" data-pattern=\"request_response.c2d\">\n"
+	    "<h2>Pattern: request_response &mdash; c2d</h2>", 1);
+	rt_check_has(html, "<h2>Pattern: request_response &mdash; d2c</h2>", 1);
+	/* No section for the container itself: it has nothing of its own. */
+	rt_check_has(html, "<h2>Pattern: request_response</h2>", 0);
+	rt_check_has(html, "<tr><th>sent</th><th>ok</th><th>error_status</th><th>timeout</th>"
+	    "<th>late</th><th>unmatched</th><th>duplicate</th><th>latency p50</th>"
+	    "<th>latency p99</th><th>latency max</th></tr>", 2);
+	/* Failures marked only when not zero; sent and ok never. */
+	rt_check_has(html, "<tr><td class=\"num\">1,200</td><td class=\"num\">1,195</td>"
+	    "<td class=\"num bad\">2</td><td class=\"num bad\">3</td><td class=\"num\">0</td>"
+	    "<td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">4.50 ms</td>"
+	    "<td class=\"num\">18.25 ms</td><td class=\"num\">31 ms</td></tr>", 1);
+	rt_check_has(html, "class=\"num bad\"", 2);
+	/* The run's devices are not a request-response figure. */
+	rt_check_has(html, "<th>connected</th>", 0);
+	rt_check_has(html, "<h3>By method</h3>", 1);
+	rt_check_has(html, "<tr><th>setpoint</th><td class=\"num\">700</td>", 1);
+	rt_check_has(html, "<tr><th>reboot&lt;&amp;&gt;</th><td class=\"num\">500</td>", 1);
+	/* Only c2d has a histogram: one chart, and no series over time. */
+	rt_check_has(html, "<svg class=\"chart\"", 1);
+	rt_check_has(html, "data-chart=\"latency_distribution\" "
+	    "data-pattern=\"request_response.c2d\"", 1);
+	CU_ASSERT_EQUAL(points_of(html, "latency_distribution", "latency_ms"), 61);
+	CU_ASSERT(strstr(html, "<h3>By method</h3>") < strstr(html, "<svg class=\"chart\""));
+	CU_ASSERT(strstr(html, "<svg class=\"chart\"") <
+	    strstr(html, "<h2>Pattern: request_response &mdash; d2c</h2>"));
+	check_self_contained(html);
+	free(html);
+	rpt_json_free(r);
+}
+
 int
 main(void)
 {
@@ -364,6 +427,7 @@ main(void)
 		{ "an empty report still renders", test_empty_report },
 		{ "unknown columns and malformed input", test_generic_columns },
 		{ "long series are thinned, spikes kept", test_long_series },
+		{ "request-response: a section per direction", test_request_response },
 		{ NULL, NULL },
 	};
 
