@@ -3,6 +3,7 @@
 # Markdown table for docs/benchmarks.md. Not a test: numbers, not verdicts.
 #
 #   ci/bench.sh [SIZES...]      default sizes: 1000 5000 10000
+#   BENCH_SECTIONS="load models rr" ci/bench.sh   (the default: all three)
 #
 # For each fleet size: time to connect all devices; fleetsim's RSS per idle
 # connected device; at 10,000 msg/s total, CPU seconds per 100k messages for
@@ -12,7 +13,8 @@
 # Then device models: hal-sim state per device and the cost of one
 # payload (devices/bench/dev_bench), and the largest size run again with
 # every device a temperature-sensor model (JSON payloads from its sensors,
-# its link's latency, its clock).
+# its link's latency, its clock). Last, request-response: 1,000 requests/s
+# over 5,000 thermostat devices, c2d and d2c, CPU per round trip.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/ci/deps.sh" >/dev/null
@@ -94,10 +96,16 @@ load_yaml() {   # N RATE DURATION
 	printf 'name: load-%s-%s\nduration: %s\ndrain: 5s\nfleet:\n  - group: d\n    count: %s\n    connect: { max_inflight: 64, ramp: 2s }\n    telemetry: { every: %sms, qos: 1, size: 128 }\n' "$1" "$2" "$3" "$1" "$every_ms"
 }
 
-echo "| devices | connect all (s) | RSS (MB) | RSS/device idle (B) | msg/s | fleetsim CPU s/100k | mosquitto CPU s/100k | p50 ms | p99 ms | lost |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+sections=${BENCH_SECTIONS:-load models rr}
+has() { case " $sections " in *" $1 "*) return 0 ;; esac; return 1; }
+
 run base "$(idle_yaml 1)"
 base_rss=$rss_max
+n=${sizes[-1]}
+
+if has load; then
+echo "| devices | connect all (s) | RSS (MB) | RSS/device idle (B) | msg/s | fleetsim CPU s/100k | mosquitto CPU s/100k | p50 ms | p99 ms | lost |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
 	run "idle-$n" "$(idle_yaml "$n")"
 	conn=$(jget "$out/report.json" devices.all_connected_after_s)
@@ -139,7 +147,9 @@ PY
 	echo "$held"
 	case "$held" in *"| no |") break ;; esac
 done
+fi
 
+if has models; then
 echo
 echo "Device models: hal-sim state and payload cost (devices/bench/dev_bench, 10,000 one-sensor devices, 1,000,000 payloads):"
 echo
@@ -160,3 +170,31 @@ r = json.load(open(sys.argv[1])); t = r["patterns"]["telemetry"]; recv = max(1, 
 print(f"| {sys.argv[2]} | {sys.argv[3]} | {t['throughput_per_s']:.0f} | {float(sys.argv[4])*1e5/recv:.2f} | "
       f"{float(sys.argv[5])*1e5/recv:.2f} | {t['latency_ms']['p50']:.2f} | {t['latency_ms']['p99']:.2f} | {t['lost']:.0f} |")
 PY
+fi
+
+if has rr; then
+rr_yaml() {     # DIRECTION: 5,000 thermostats, 1,000 requests/s in all, 20 s
+	local pat
+	if [ "$1" = c2d ]; then
+		pat='{ direction: c2d, method: get_state, rate: 1000/s, timeout: 5s }'
+	else
+		pat='{ direction: d2c, method: get_config, every: 5s, timeout: 5s, response: { payload: "{\"config\": 1}" } }'
+	fi
+	printf 'name: rr-%s\nduration: 20s\ndrain: 5s\nfleet:\n  - group: d\n    count: 5000\n    model: thermostat\n    connect: { max_inflight: 64, ramp: 2s }\n    telemetry: { every: 1h }\npatterns:\n  - request_response: %s\n' "$1" "$pat"
+}
+echo
+echo "Request-response: 5,000 thermostat devices, 1,000 requests/s, 20 s (round trip = request and answer, each through Mosquitto):"
+echo
+echo "| direction | requests | ok | fleetsim CPU ms/round trip | mosquitto CPU ms/round trip | p50 ms | p99 ms |"
+echo "|---|---|---|---|---|---|---|"
+for dir in c2d d2c; do
+	run "rr-$dir" "$(rr_yaml $dir)"
+	python3 - "$out/report.json" "$dir" "$f_cpu" "$m_cpu" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); d = sys.argv[2]
+c = r["patterns"]["request_response"][d]; ok = max(1, c["ok"])
+print(f"| {d} | {c['sent']:.0f} | {c['ok']:.0f} | {float(sys.argv[3])*1e3/ok:.3f} | "
+      f"{float(sys.argv[4])*1e3/ok:.3f} | {c['latency_ms']['p50']:.2f} | {c['latency_ms']['p99']:.2f} |")
+PY
+done
+fi

@@ -18,6 +18,9 @@
 #include "mqtt_client.h"
 #include "rng.h"
 #include "rr.h"
+#include "rr_cloud.h"
+#include "rr_payload.h"
+#include "json.h"
 #include "sim_clock.h"
 
 /* A connect attempt that has not finished by then is given up and retried. */
@@ -50,6 +53,9 @@ struct group_rt {
 	uint32_t first;             /* fleet-wide index of the group's device 0 */
 	uint32_t started;           /* devices the ramp has released */
 	uint32_t rr_mask;           /* the c2d patterns that target this group (bit = index) */
+	int d2c;                    /* the d2c pattern its devices run, or -1 */
+	uint32_t d2c_method;        /* its method's index in the d2c tracker */
+	uint64_t req_every_ns;      /* its period in real time */
 	uint64_t every_ns;          /* telemetry period and jitter in real time (time_scale) */
 	uint64_t jitter_ns;
 	bool radio;                 /* the model's link delays sends (latency or bandwidth) */
@@ -64,7 +70,11 @@ struct group_rt {
  *   RADIO_RESPONSE   an answer on its way over the link; data is
  *                    "TOPIC\0PAYLOAD"
  * Everything is copied. */
-enum radio_kind { RADIO_TELEMETRY, RADIO_REQUEST, RADIO_ANSWER, RADIO_RESPONSE };
+enum radio_kind {
+	RADIO_TELEMETRY, RADIO_REQUEST, RADIO_ANSWER, RADIO_RESPONSE,
+	RADIO_D2C,                  /* the device's own request on its way out; data as RADIO_REQUEST's, with TOPIC first */
+	RADIO_D2C_ANSWER,           /* the answer to it on its way in; data is its payload */
+};
 
 struct radio_msg {
 	struct radio_msg *next;
@@ -88,11 +98,13 @@ struct device {
 	struct device *gate_next;
 	uint64_t hal_ns;            /* next hal-sim event, monotonic; 0 = none */
 	uint64_t next_send_ns;      /* intended time of the next send; 0 = none */
+	uint64_t next_req_ns;       /* intended time of the next d2c request; 0 = none */
 	uint64_t wake_ns;           /* backoff end or connect deadline; 0 = none */
 	uint64_t scheduled_ns;      /* when the ramp released the device */
 	uint32_t index;
 	uint32_t n;                 /* index in the group */
 	uint32_t k;                 /* telemetry sends made */
+	uint32_t kreq;              /* d2c requests made */
 	uint32_t heap_idx;          /* position in the timer heap, or NOT_QUEUED */
 	uint8_t state;
 	uint8_t attempts;
@@ -145,6 +157,8 @@ struct sim_fleet {
 	size_t topic_cap;
 	struct hal_timebase tb;     /* simulated time: 0 at start_ns, sped up by time_scale */
 	FILE *trace;                /* --trace, or NULL */
+	void (*tick_hook)(void *arg, uint64_t now);
+	void *tick_arg;
 	struct rpt_hist *connect_hist;
 	struct sim_fleet_stats st;
 	char last_error[256];
@@ -223,6 +237,27 @@ schedule_next_send(struct device *d)
 	at = intended_ns(f, d, d->k);
 	if (at < f->o.send_end_ns)
 		d->next_send_ns = at;
+}
+
+/* A device's d2c requests: a random phase, then every period, in real
+ * time; a pure function of (seed, device, k) like telemetry's. */
+static void
+schedule_next_req(struct device *d)
+{
+	struct sim_fleet *f = d->f;
+	uint64_t s, at;
+
+	d->next_req_ns = 0;
+	if (d->g->d2c < 0 || f->o.d2c == NULL)
+		return;
+	s = sim_rng_mix(f->o.seed ^ 0xd2cd2cull, d->index);
+	/* targets.share: the same devices ask every time. */
+	if ((double)(sim_rng_next(&s) >> 11) * 0x1p-53 >= f->sc->rr[d->g->d2c].share)
+		return;
+	at = f->o.send_start_ns + sim_rng_below(&s, d->g->req_every_ns) +
+	    (uint64_t)d->kreq * d->g->req_every_ns;
+	if (at < f->o.send_end_ns)
+		d->next_req_ns = at;
 }
 
 static void
@@ -537,6 +572,8 @@ dev_arm(struct device *d)
 		at = d->wake_ns;
 	if (d->hal_ns != 0 && (at == 0 || d->hal_ns < at))
 		at = d->hal_ns;
+	if (d->next_req_ns != 0 && (at == 0 || d->next_req_ns < at))
+		at = d->next_req_ns;
 	if (d->radio != NULL && (at == 0 || d->radio->due < at))
 		at = d->radio->due;
 	if (at == 0) {
@@ -613,7 +650,7 @@ radio_lose_qos0(struct device *d)
 	while (*pp != NULL) {
 		struct radio_msg *m = *pp;
 
-		if (m->kind != RADIO_TELEMETRY && m->kind != RADIO_RESPONSE) {
+		if (m->kind != RADIO_TELEMETRY && m->kind != RADIO_RESPONSE && m->kind != RADIO_D2C) {
 			*pp = m->next;
 			free(m);
 		} else if (m->qos == 0 || d->dead) {
@@ -877,6 +914,215 @@ rr_answer(struct device *d, const struct radio_msg *req)
 	free(m);
 }
 
+/* Device-to-cloud requests: the device asks on schedule, over its link,
+ * and checks the answer that comes back on its own response topic. */
+
+/* PREFIX/ID/res: where a device's answers come. */
+static size_t
+d2c_res_topic(const struct device *d, const struct sim_rr_cfg *r, const char *id, char *buf,
+    size_t len)
+{
+	return (size_t)snprintf(buf, len, "%s/%s/res", r->response_prefix, id);
+}
+
+static void
+d2c_publish(struct device *d, const struct radio_msg *m)
+{
+	const struct sim_rr_cfg *r = &d->f->sc->rr[m->pattern];
+	const char *topic = (const char *)m->data;
+	const char *resp = topic + strlen(topic) + 1;
+	const uint8_t *body = (const uint8_t *)resp + strlen(resp) + 1;
+	struct sim_mqtt_props props;
+	uint8_t corr[8];
+
+	if (d->state != DEV_UP && m->qos == 0)
+		return;         /* lost: the request times out */
+	memset(&props, 0, sizeof(props));
+	if (r->conv == SIM_RR_CONV_MQTT5) {
+		for (int i = 0; i < 8; i++)
+			corr[i] = (uint8_t)(m->rid >> (56 - 8 * i));
+		props.response_topic = resp;
+		props.response_topic_len = strlen(resp);
+		props.correlation = corr;
+		props.correlation_len = sizeof(corr);
+	}
+	(void)sim_mqtt_publish(d->mqtt, topic, body, m->len - (size_t)(body - m->data), m->qos,
+	    false, r->conv == SIM_RR_CONV_MQTT5 ? &props : NULL, NULL);
+}
+
+static void
+req_one(struct device *d)
+{
+	struct sim_fleet *f = d->f;
+	const struct sim_rr_cfg *r = &f->sc->rr[d->g->d2c];
+	uint64_t intended = d->next_req_ns, t_sim = sim_of(f, intended), key, at;
+	uint32_t k = d->kreq++;
+	struct sim_rr_payload_vals pv;
+	struct radio_msg *m;
+	char id[256], rid[17], topic[512], resp[512], payload[4096];
+	size_t tlen, rlen, plen = 0;
+
+	/* Without power there is no request, and nothing to wait for. */
+	if (!d->powered)
+		return;
+	render_id(d, id, sizeof(id));
+	key = sim_rr_open(f->o.d2c, d->index, d->g->d2c_method, intended);
+	sim_rr_id_hex(key, rid);
+	{
+		struct sim_tmpl_vals v = { .id = id, .n = d->n, .group = d->g->cfg->name,
+			.method = r->method };
+
+		tlen = sim_tmpl_render(r->request_topic, &v, topic, sizeof(topic));
+	}
+	if (r->conv == SIM_RR_CONV_RID && tlen < sizeof(topic))
+		tlen += (size_t)snprintf(topic + tlen, sizeof(topic) - tlen, "/?$rid=%s", rid);
+	rlen = r->conv == SIM_RR_CONV_MQTT5 ? d2c_res_topic(d, r, id, resp, sizeof(resp)) : 0;
+	resp[rlen < sizeof(resp) ? rlen : 0] = '\0';
+	if (r->payload != NULL) {
+		pv = (struct sim_rr_payload_vals){ .id = id, .n = d->n, .group = d->g->cfg->name,
+			.method = r->method, .seq = k, .seed = sim_rng_mix(sim_rng_mix(f->o.seed,
+			d->index), k) };
+		plen = sim_rr_payload_render(r->payload, &pv, payload, sizeof(payload));
+		if (plen >= sizeof(payload))
+			plen = sizeof(payload) - 1;
+	}
+	if (tlen >= sizeof(topic) || rlen >= sizeof(resp) ||
+	    (m = radio_new(RADIO_D2C, tlen + 1 + rlen + 1 + plen, r->qos)) == NULL)
+		return;     /* stays open and times out */
+	memcpy(m->data, topic, tlen + 1);
+	memcpy(m->data + tlen + 1, resp, rlen + 1);
+	memcpy(m->data + tlen + rlen + 2, payload, plen);
+	m->rid = key;
+	m->pattern = (uint8_t)d->g->d2c;
+	if (d->hw != NULL) {
+		hal_power_note_tx(&d->hw->power, t_sim, m->len);
+		if (d->g->radio && d->link == HAL_LINK_UP &&
+		    hal_link_send(&d->hw->link, t_sim, m->len, &at) == HAL_OK) {
+			m->due = mono_of(f, at);
+			m->lost = hal_link_next_change(&d->hw->link, t_sim) < at;
+			radio_put(d, m);
+			return;
+		}
+		if (d->link != HAL_LINK_UP && r->qos == 0) {
+			free(m);    /* the radio cannot send it: it times out */
+			return;
+		}
+	}
+	d2c_publish(d, m);
+	free(m);
+}
+
+/* Whether an answer passes the pattern's expectations: its status in the
+ * expected set (default 2xx) and, if asked, a JSON member with a value. */
+static bool
+d2c_expected(const struct sim_rr_cfg *r, int status, const uint8_t *body, size_t len)
+{
+	struct rpt_json *j = NULL, *v;
+	bool ok = r->nexpect_status == 0 && status >= 200 && status <= 299;
+	char num[64];
+
+	for (size_t i = 0; i < r->nexpect_status; i++)
+		ok = ok || r->expect_status[i] == status;
+	if (!ok || r->expect_field == NULL)
+		return ok;
+	if (rpt_json_parse((const char *)body, len, &j, NULL, 0) != RPT_OK)
+		return false;
+	v = rpt_json_get(j, r->expect_field);
+	ok = v != NULL;
+	if (ok && r->expect_equals != NULL) {
+		if (rpt_json_type(v) == RPT_JSON_STRING) {
+			ok = strcmp(rpt_json_str(v), r->expect_equals) == 0;
+		} else if (rpt_json_type(v) == RPT_JSON_NUMBER) {
+			snprintf(num, sizeof(num), "%.17g", rpt_json_num(v));
+			ok = strtod(r->expect_equals, NULL) == rpt_json_num(v);
+		} else {
+			ok = false;
+		}
+	}
+	rpt_json_free(j);
+	return ok;
+}
+
+/* The answer reached the device: classify it. The tracker counts 2xx as
+ * ok, so an answer that fails the expectations goes in as its own
+ * non-2xx status, or 0 when its status was fine but its content not. */
+static void
+d2c_answer(struct device *d, const struct radio_msg *m)
+{
+	const struct sim_rr_cfg *r = &d->f->sc->rr[m->pattern];
+	int st = m->status;
+
+	if (d2c_expected(r, m->status, m->data, m->len))
+		st = 200;
+	else if (st >= 200 && st <= 299)
+		st = 0;
+	sim_rr_answer(d->f->o.d2c, m->rid, d->index, st, m->due);
+}
+
+/* An answer on the device's response topic, if msg is one. */
+static bool
+d2c_take(struct device *d, const struct sim_mqtt_msg *msg, const char *id)
+{
+	struct sim_fleet *f = d->f;
+	const struct sim_rr_cfg *r;
+	struct radio_msg *m;
+	char prefix[512];
+	size_t plen;
+	uint64_t rid = 0, now = sim_now_ns(), at;
+	int status = 0;
+
+	if (d->g->d2c < 0)
+		return false;
+	r = &f->sc->rr[d->g->d2c];
+	plen = d2c_res_topic(d, r, id, prefix, sizeof(prefix));
+	if (plen >= sizeof(prefix) || msg->topic_len < plen || memcmp(msg->topic, prefix, plen) != 0)
+		return false;
+	if (r->conv == SIM_RR_CONV_RID) {
+		/* PREFIX/ID/res/STATUS/?$rid=RID */
+		const char *p = msg->topic + plen, *e = msg->topic + msg->topic_len, *q;
+
+		if (p >= e || *p++ != '/')
+			return false;
+		for (q = p; q < e && *q >= '0' && *q <= '9'; q++)
+			status = status * 10 + (*q - '0');
+		if (q == p || e - q < 7 || memcmp(q, "/?$rid=", 7) != 0)
+			return false;
+		rid = sim_rr_id_parse(q + 7, (size_t)(e - q - 7));
+	} else {
+		if (msg->topic_len != plen)
+			return false;
+		for (size_t i = 0; msg->props.correlation_len == 8 && i < 8; i++)
+			rid = rid << 8 | msg->props.correlation[i];
+		for (size_t i = 0; i < msg->props.nuser; i++) {
+			const struct sim_mqtt_user_prop *u = &msg->props.user[i];
+
+			if (u->key_len == 6 && memcmp(u->key, "status", 6) == 0 && u->val_len < 5)
+				for (size_t j = 0; j < u->val_len && u->val[j] >= '0' &&
+				    u->val[j] <= '9'; j++)
+					status = status * 10 + (u->val[j] - '0');
+		}
+	}
+	if ((m = radio_new(RADIO_D2C_ANSWER, msg->payload_len, r->qos)) == NULL)
+		return true;
+	memcpy(m->data, msg->payload, msg->payload_len);
+	m->rid = rid;
+	m->status = status;
+	m->pattern = (uint8_t)d->g->d2c;
+	m->due = now;
+	if (d->hw != NULL && d->g->radio) {
+		uint64_t t_sim = sim_of(f, now);
+
+		if (hal_link_recv(&d->hw->link, t_sim, msg->payload_len, &at) != HAL_OK) {
+			free(m);
+			return true;
+		}
+		m->due = mono_of(f, at);
+	}
+	radio_put(d, m);
+	dev_arm(d);
+	return true;
+}
+
 /* A message for the device: a request of one of its group's patterns. */
 static void
 on_message(void *arg, const struct sim_mqtt_msg *msg)
@@ -887,6 +1133,8 @@ on_message(void *arg, const struct sim_mqtt_msg *msg)
 	struct sim_tmpl_vals v = { .id = id, .n = d->n, .group = d->g->cfg->name };
 
 	render_id(d, id, sizeof(id));
+	if (d2c_take(d, msg, id))
+		return;
 	for (size_t p = 0; p < f->sc->nrr; p++) {
 		const struct sim_rr_cfg *r = &f->sc->rr[p];
 		struct sim_tmpl_caps c;
@@ -960,6 +1208,16 @@ rr_subscribe(struct device *d)
 			(void)sim_mqtt_subscribe(d->mqtt, filter, r->qos, NULL);
 		free(filter);
 	}
+	if (d->g->d2c >= 0) {
+		const struct sim_rr_cfg *r = &f->sc->rr[d->g->d2c];
+		char topic[512];
+		size_t n = d2c_res_topic(d, r, id, topic, sizeof(topic));
+
+		/* rid: PREFIX/ID/res/STATUS/?$rid=RID */
+		if (r->conv == SIM_RR_CONV_RID && n + 4 < sizeof(topic))
+			memcpy(topic + n, "/+/+", 5);
+		(void)sim_mqtt_subscribe(d->mqtt, topic, r->qos, NULL);
+	}
 }
 
 static void
@@ -987,6 +1245,13 @@ radio_due(struct device *d)
 	case RADIO_RESPONSE:
 		if (!(m->lost && m->qos == 0))
 			rr_publish(d, m);
+		break;
+	case RADIO_D2C:
+		if (!(m->lost && m->qos == 0))
+			d2c_publish(d, m);
+		break;
+	case RADIO_D2C_ANSWER:
+		d2c_answer(d, m);
 		break;
 	}
 	free(m);
@@ -1022,7 +1287,10 @@ dev_due(struct device *d, uint64_t now)
 	for (;;) {
 		uint64_t hal = d->hal_ns, radio = d->radio != NULL ? d->radio->due : 0;
 		uint64_t send = d->next_send_ns;
+		bool req = d->next_req_ns != 0 && (send == 0 || d->next_req_ns < send);
 
+		if (req)
+			send = d->next_req_ns;
 		if (hal != 0 && hal <= now && (send == 0 || hal <= send) &&
 		    (radio == 0 || hal <= radio) && h++ < MAX_HAL_EVENTS) {
 			hal_due(d, now);
@@ -1030,8 +1298,13 @@ dev_due(struct device *d, uint64_t now)
 		    h++ < MAX_HAL_EVENTS) {
 			radio_due(d);
 		} else if (send != 0 && send <= now && n++ < MAX_CATCH_UP) {
-			send_one(d);
-			schedule_next_send(d);
+			if (req) {
+				req_one(d);
+				schedule_next_req(d);
+			} else {
+				send_one(d);
+				schedule_next_send(d);
+			}
 			if (d->hw != NULL)
 				hal_rearm(d, sim_of(f, send));
 		} else {
@@ -1058,6 +1331,15 @@ fleet_timer(evutil_socket_t fd, short what, void *arg)
 	if (n >= MAX_PER_WAKE)
 		f->last_fire_ns = 0;    /* more is due: come back at once */
 	fleet_arm(f, true);
+	if (f->tick_hook != NULL)
+		f->tick_hook(f->tick_arg, now);
+}
+
+void
+sim_fleet_set_tick_hook(struct sim_fleet *f, void (*fn)(void *arg, uint64_t now), void *arg)
+{
+	f->tick_hook = fn;
+	f->tick_arg = arg;
 }
 
 static enum sim_err
@@ -1201,7 +1483,7 @@ on_connected(void *arg, bool session_present)
 	}
 	if (had_slot)
 		gate_release(f);
-	if (d->g->rr_mask != 0)
+	if (d->g->rr_mask != 0 || d->g->d2c >= 0)
 		rr_subscribe(d);
 	dev_arm(d);
 }
@@ -1269,6 +1551,7 @@ ramp_tick(evutil_socket_t fd, short what, void *arg)
 			 * is scheduled (and queued, at QoS 1/2) even while
 			 * the connect waits at the gate. */
 			schedule_next_send(d);
+			schedule_next_req(d);
 			dev_arm(d);
 		}
 		if (g->started < g->cfg->count)
@@ -1339,6 +1622,23 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 			f->gate_max = cfg->connect_max_inflight;
 		if (cfg->telemetry.enabled && cfg->telemetry.size > maxsize)
 			maxsize = cfg->telemetry.size;
+		g->d2c = -1;
+		for (size_t p = 0; p < sc->nrr; p++) {
+			const struct sim_rr_cfg *r = &sc->rr[p];
+			const char *methods[32];
+			struct sim_rr_opts ro;
+
+			if (r->dir != SIM_RR_D2C || (r->group >= 0 && (size_t)r->group != gi))
+				continue;
+			g->d2c = (int)p;
+			g->req_every_ns = (uint64_t)((double)r->every_ns / sc->time_scale);
+			if (g->req_every_ns == 0)
+				g->req_every_ns = 1;
+			sim_rr_dir_opts(sc, SIM_RR_D2C, methods, 32, &ro);
+			for (g->d2c_method = 0; g->d2c_method < ro.nmethods &&
+			    strcmp(methods[g->d2c_method], r->method) != 0; g->d2c_method++)
+				;
+		}
 		/* The c2d patterns that target the group: its devices take
 		 * their requests. */
 		for (size_t p = 0; p < sc->nrr && p < 32; p++)
@@ -1368,6 +1668,19 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 			d->link = HAL_LINK_UP;
 		}
 	}
+	/* Request-response wakes a device up to three times a round trip:
+	 * the request arriving, the handler done, the answer leaving (or,
+	 * for d2c, the request leaving and the answer arriving). */
+	for (size_t p = 0; p < sc->nrr; p++) {
+		const struct sim_rr_cfg *r = &sc->rr[p];
+
+		if (r->dir == SIM_RR_C2D)
+			rate += 3 * r->rate;
+	}
+	for (size_t gi = 0; gi < f->ngroups; gi++)
+		if (f->groups[gi].d2c >= 0)
+			rate += 2 * (double)f->groups[gi].cfg->count * (double)SIM_NS_PER_S /
+			    (double)f->groups[gi].req_every_ns;
 	f->quantum_ns = rate >= BATCH_RATE ? QUANTUM_NS : 0;
 	/* Padding after the header is a fixed pattern: the broker and the
 	 * checker see real bytes, and building a message copies only 32. */
@@ -1454,6 +1767,10 @@ sim_fleet_stop_sending(struct sim_fleet *f)
 			d->next_send_ns = 0;
 			dev_arm(d);
 		}
+		if (d->next_req_ns != 0 && d->next_req_ns >= f->o.send_end_ns) {
+			d->next_req_ns = 0;
+			dev_arm(d);
+		}
 	}
 }
 
@@ -1489,10 +1806,12 @@ sim_fleet_disconnect_all(struct sim_fleet *f)
 			struct radio_msg *m = d->radio;
 
 			d->radio = m->next;
-			sim_tm_note_dropped(f->chk, SIM_TM_DROP_BEHIND);
+			if (m->kind == RADIO_TELEMETRY)
+				sim_tm_note_dropped(f->chk, SIM_TM_DROP_BEHIND);
 			free(m);
 		}
 		d->hal_ns = 0;
+		d->next_req_ns = 0;
 
 		d->next_send_ns = 0;
 		d->wake_ns = 0;

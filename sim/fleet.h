@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "hist.h"
+#include "rr.h"
 #include "scenario.h"
 #include "sim_err.h"
 #include "telemetry.h"
@@ -27,6 +28,7 @@ struct sim_fleet_opts {
 	uint64_t send_end_ns;
 	int64_t unix0_ns;           /* the simulated clock's Unix time at start_ns (epoch) */
 	const char *trace_path;     /* --trace: one JSON line per send, or NULL */
+	struct sim_rr *d2c;         /* where devices open d2c requests; NULL if none (borrowed) */
 };
 
 struct sim_fleet_stats {
@@ -65,6 +67,11 @@ uint64_t sim_fleet_owed(const struct sim_fleet *f);
 /* Disconnects every device gracefully; no reconnects after this. Sends
  * still owed are counted as sent and dropped. */
 void sim_fleet_disconnect_all(struct sim_fleet *f);
+/* fn runs after every wake of the fleet's timer, so that other periodic
+ * work (the cloud's request schedule) shares its wake-ups instead of
+ * adding its own: under load, wake-ups are most of the CPU. */
+void sim_fleet_set_tick_hook(struct sim_fleet *f, void (*fn)(void *arg, uint64_t now),
+    void *arg);
 /* The stats; valid until the next call into the fleet. */
 void sim_fleet_stats(struct sim_fleet *f, struct sim_fleet_stats *out);
 

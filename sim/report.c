@@ -152,10 +152,15 @@ request_response_json(const struct sim_report_in *in)
 
 	if (o == NULL)
 		return NULL;
-	if (in->rr_c2d != NULL)
-		rpt_json_set(o, "c2d", sim_rr_json(in->rr_c2d, in->rr_c2d_opts));
-	else if (sim_rr_c2d_opts(in->sc, methods, 32, &ro))
-		rpt_json_set(o, "c2d", sim_rr_json(NULL, &ro));
+	for (int dir = SIM_RR_C2D; dir <= SIM_RR_D2C; dir++) {
+		const char *name = dir == SIM_RR_C2D ? "c2d" : "d2c";
+		const struct sim_rr *rr = in->rr[dir];
+
+		if (rr != NULL)
+			rpt_json_set(o, name, sim_rr_json(rr, in->rr_opts[dir]));
+		else if (sim_rr_dir_opts(in->sc, (enum sim_rr_dir)dir, methods, 32, &ro))
+			rpt_json_set(o, name, sim_rr_json(NULL, &ro));
+	}
 	return o;
 }
 
@@ -304,6 +309,24 @@ sim_report_judge_asserts(struct rpt_json *r, const struct rpt_assertion *as, siz
 	bad = num(r, "devices.decode_errors") + num(r, "broker.consumer_decode_errors");
 	snprintf(detail, sizeof(detail), "expected 0 malformed MQTT packets, got %.0f", bad);
 	add_check(checks, "mqtt.no_decode_errors", bad == 0, detail, &all);
+	/* A request gets one answer, for it: a second one, or one nobody
+	 * asked for, is a bug on the answering side whatever the scenario. */
+	for (int dir = 0; dir < 2; dir++) {
+		const char *name = dir == 0 ? "c2d" : "d2c";
+		char path[64], check[64];
+
+		snprintf(path, sizeof(path), "patterns.request_response.%s", name);
+		if (rpt_json_path(r, path) == NULL)
+			continue;
+		snprintf(path, sizeof(path), "patterns.request_response.%s.duplicate", name);
+		bad = num(r, path);
+		snprintf(path, sizeof(path), "patterns.request_response.%s.unmatched", name);
+		snprintf(detail, sizeof(detail), "expected one answer per request, got %.0f duplicate "
+		    "and %.0f unmatched answers", bad, num(r, path));
+		bad += num(r, path);
+		snprintf(check, sizeof(check), "request_response.%s.one_answer_each", name);
+		add_check(checks, check, bad == 0, detail, &all);
+	}
 
 	for (size_t i = 0; i < nas; i++) {
 		const struct rpt_assertion *a = &as[i];
@@ -399,6 +422,20 @@ sim_report_print(FILE *f, const struct rpt_json *r, const char *path)
 	    num(r, "patterns.telemetry.latency_ms.p50"), num(r, "patterns.telemetry.latency_ms.p90"),
 	    num(r, "patterns.telemetry.latency_ms.p99"), num(r, "patterns.telemetry.latency_ms.p999"),
 	    num(r, "patterns.telemetry.latency_ms.max"));
+	for (int dir = 0; dir < 2; dir++) {
+		const struct rpt_json *o = rpt_json_path(r, dir == 0 ? "patterns.request_response.c2d" :
+		    "patterns.request_response.d2c");
+		const struct rpt_json *lat = rpt_json_get(o, "latency_ms");
+
+		if (o == NULL)
+			continue;
+		fprintf(f, "  %s        sent %.0f, ok %.0f, error status %.0f, timeout %.0f, late %.0f, "
+		    "unmatched %.0f, duplicate %.0f\n", dir == 0 ? "c2d" : "d2c",
+		    num(o, "sent"), num(o, "ok"), num(o, "error_status"), num(o, "timeout"),
+		    num(o, "late"), num(o, "unmatched"), num(o, "duplicate"));
+		fprintf(f, "  round trip p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", num(lat, "p50"),
+		    num(lat, "p99"), num(lat, "max"));
+	}
 	arr = rpt_json_get(r, "checks");
 	for (size_t i = 0; i < rpt_json_len(arr); i++) {
 		const struct rpt_json *c = rpt_json_at(arr, i);

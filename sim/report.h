@@ -33,8 +33,10 @@ struct sim_report_in {
 	unsigned consumer_connections;
 	const char *consumer_last_error;
 	const struct rpt_series *series;    /* telemetry per second; NULL: none */
-	const struct sim_rr *rr_c2d;        /* c2d request-response; NULL: zeros if sc has it */
-	const struct sim_rr_opts *rr_c2d_opts;
+	/* Request-response trackers by enum sim_rr_dir; NULL: zeros if the
+	 * scenario has that direction. */
+	const struct sim_rr *rr[2];
+	const struct sim_rr_opts *rr_opts[2];
 };
 
 /* Builds the report without verdict, checks or assertions. NULL on NOMEM. */

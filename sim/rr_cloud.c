@@ -8,13 +8,17 @@
 
 #include "mqtt_client.h"
 #include "rng.h"
+#include "dev_model.h"
+#include "hal_rng.h"
 #include "rr_payload.h"
 #include "sim_clock.h"
 #include "template.h"
 
-/* The schedule is checked this often: a request is sent at most this late,
- * and its latency says so (it is measured from the intended time). */
-#define TICK_US 1000
+/* The schedule is checked at every wake of the fleet's timer (every 2 ms
+ * under load, see sim_fleet_set_tick_hook) and at least this often: a
+ * request is sent that late at most, and its latency says so (it is
+ * measured from the intended time). */
+#define TICK_US 2000
 /* At most this many requests in one tick, so a far-behind schedule cannot
  * starve the loop. */
 #define MAX_PER_TICK 10000
@@ -35,14 +39,35 @@ struct idslot {
 	uint32_t device;
 };
 
+/* An answer of fleetsim's d2c responder, waiting out its delay. */
+struct answer {
+	struct answer *next, *prev;
+	struct sim_rr_cloud *c;
+	struct event *ev;
+	uint64_t corr;              /* mqtt5: Correlation Data */
+	int qos;
+	int status;
+	bool mqtt5;
+	size_t topic_len;
+	size_t len;
+	char data[];                /* topic, then payload */
+};
+
 struct sim_rr_cloud {
 	struct event_base *base;
 	const struct sim_scenario *sc;
 	struct sim_rr_cloud_opts o;
 	struct sim_consumer *cons;
-	struct sim_rr *rr;
+	struct sim_rr *rr;          /* c2d */
 	struct sim_rr_opts ro;
 	const char *methods[MAX_METHODS];
+	struct sim_rr *d2c;         /* d2c: devices open, the fleet answers */
+	struct sim_rr_opts dro;
+	const char *dmethods[MAX_METHODS];
+	bool has_c2d, has_d2c;
+	bool stopped;               /* finished: no more ticks */
+	struct answer *pending;     /* the responder's answers not yet sent */
+	struct hal_rng rng;         /* the responder's delays */
 	struct pat *pats;
 	size_t npats;
 	struct event *tick;
@@ -118,8 +143,8 @@ id_find(const struct sim_rr_cloud *c, const char *s, size_t n)
 }
 
 bool
-sim_rr_c2d_opts(const struct sim_scenario *sc, const char **methods, size_t max,
-    struct sim_rr_opts *o)
+sim_rr_dir_opts(const struct sim_scenario *sc, enum sim_rr_dir dir, const char **methods,
+    size_t max, struct sim_rr_opts *o)
 {
 	size_t n = 0;
 	uint64_t timeout = 0;
@@ -128,7 +153,7 @@ sim_rr_c2d_opts(const struct sim_scenario *sc, const char **methods, size_t max,
 		const struct sim_rr_cfg *r = &sc->rr[p];
 		size_t m;
 
-		if (r->dir != SIM_RR_C2D)
+		if (r->dir != dir)
 			continue;
 		for (m = 0; m < n && strcmp(methods[m], r->method) != 0; m++)
 			;
@@ -201,11 +226,42 @@ send_one(struct sim_rr_cloud *c, struct pat *p, uint64_t intended)
 	    r->conv == SIM_RR_CONV_MQTT5 ? &props : NULL);
 }
 
+/* Sets the own timer for the next request due or deadline, but no sooner
+ * than one tick after now: the fleet's wake-ups, which usually come
+ * first, push it on, so under load it rarely fires itself. */
 static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
+rearm(struct sim_rr_cloud *c, uint64_t now)
+{
+	uint64_t at = UINT64_MAX, d;
+	struct timeval tv;
+
+	if (c->stopped)
+		return;
+	for (size_t i = 0; i < c->npats; i++) {
+		const struct pat *p = &c->pats[i];
+		uint64_t t = c->start_ns + (uint64_t)((double)p->k * 1e9 / p->cfg->rate);
+
+		if (p->ntargets > 0 && t < c->end_ns && t < at)
+			at = t;
+	}
+	if (c->rr != NULL && (d = sim_rr_next_deadline(c->rr)) != 0 && d < at)
+		at = d;
+	if (c->d2c != NULL && (d = sim_rr_next_deadline(c->d2c)) != 0 && d < at)
+		at = d;
+	if (at == UINT64_MAX) {
+		event_del(c->tick);
+		return;
+	}
+	if (at < now + (uint64_t)TICK_US * 1000)
+		at = now + (uint64_t)TICK_US * 1000;
+	tv = sim_tv_from_ns(at - now);
+	event_add(c->tick, &tv);
+}
+
+void
+sim_rr_cloud_tick(void *arg, uint64_t now)
 {
 	struct sim_rr_cloud *c = arg;
-	uint64_t now = sim_now_ns();
 	unsigned sent = 0;
 	bool more = true;
 
@@ -232,7 +288,17 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 			sent++;
 		}
 	}
-	sim_rr_expire(c->rr, now);
+	if (c->rr != NULL)
+		sim_rr_expire(c->rr, now);
+	if (c->d2c != NULL)
+		sim_rr_expire(c->d2c, now);
+	rearm(c, now);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sim_rr_cloud_tick(arg, sim_now_ns());
 }
 
 /* Which devices a pattern calls: its group's (or all), of which a share
@@ -265,6 +331,140 @@ pick_targets(struct sim_rr_cloud *c, struct pat *p, size_t pi)
 	return SIM_OK;
 }
 
+static enum sim_err add_filter(struct sim_rr_cloud *c, char *f, int qos);
+
+/* fleetsim answers a d2c pattern: subscribe to its requests. */
+static enum sim_err
+responder_filter(struct sim_rr_cloud *c, const struct sim_rr_cfg *r)
+{
+	char *f, *g;
+
+	if (r->external)
+		return SIM_OK;
+	if ((f = sim_tmpl_to_filter(r->request_topic)) == NULL)
+		return SIM_ERR_NOMEM;
+	/* rid: the id is one more level, "?$rid=...". */
+	if (r->conv == SIM_RR_CONV_RID) {
+		if (asprintf(&g, "%s/+", f) < 0) {
+			free(f);
+			return SIM_ERR_NOMEM;
+		}
+		free(f);
+		f = g;
+	}
+	return add_filter(c, f, r->qos);
+}
+
+static void
+answer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct answer *a = arg;
+	struct sim_rr_cloud *c = a->c;
+	struct sim_mqtt_props props;
+	struct sim_mqtt_user_prop up;
+	uint8_t corr[8];
+	char status[16];
+
+	memset(&props, 0, sizeof(props));
+	if (a->mqtt5) {
+		for (int i = 0; i < 8; i++)
+			corr[i] = (uint8_t)(a->corr >> (56 - 8 * i));
+		snprintf(status, sizeof(status), "%d", a->status);
+		up = (struct sim_mqtt_user_prop){ .key = "status", .key_len = 6, .val = status,
+			.val_len = strlen(status) };
+		props.correlation = corr;
+		props.correlation_len = sizeof(corr);
+		props.user = &up;
+		props.nuser = 1;
+	}
+	if (c->cons != NULL)
+		(void)sim_consumer_publish(c->cons, a->data, a->data + a->topic_len + 1, a->len,
+		    a->qos, a->mqtt5 ? &props : NULL);
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else
+		c->pending = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	event_free(a->ev);
+	free(a);
+}
+
+/* A device's d2c request: answer it after the responder's delay. */
+static bool
+respond(struct sim_rr_cloud *c, const struct sim_rr_cfg *r, const struct sim_mqtt_msg *m)
+{
+	const char *rid_at = NULL;
+	size_t match_len = m->topic_len;
+	struct sim_tmpl_caps caps;
+	struct sim_rr_payload_vals pv;
+	char id[256], topic[512], payload[4096];
+	struct answer *a;
+	uint64_t corr = 0, delay;
+	size_t tlen, plen = 0;
+	struct timeval tv;
+
+	if (r->conv == SIM_RR_CONV_RID) {
+		for (size_t i = m->topic_len; i >= 7 && rid_at == NULL; i--)
+			if (memcmp(m->topic + i - 7, "/?$rid=", 7) == 0)
+				rid_at = m->topic + i;
+		if (rid_at == NULL)
+			return false;
+		match_len = (size_t)(rid_at - 7 - m->topic);
+	}
+	if (!sim_tmpl_match(r->request_topic, NULL, m->topic, match_len, &caps) ||
+	    caps.id_len == 0 || caps.id_len >= sizeof(id))
+		return false;
+	/* Patterns may share a topic layout: the method tells them apart. */
+	if (caps.method_len > 0 && (caps.method_len != strlen(r->method) ||
+	    memcmp(m->topic + caps.method_off, r->method, caps.method_len) != 0))
+		return false;
+	memcpy(id, m->topic + caps.id_off, caps.id_len);
+	id[caps.id_len] = '\0';
+	if (r->conv == SIM_RR_CONV_RID) {
+		tlen = (size_t)snprintf(topic, sizeof(topic), "%s/%s/res/%d/?$rid=%.*s",
+		    r->response_prefix, id, r->resp_status,
+		    (int)(m->topic_len - (size_t)(rid_at - m->topic)), rid_at);
+	} else {
+		if (m->props.response_topic == NULL || m->props.correlation_len != 8)
+			return true;    /* nowhere to answer: the device times out */
+		for (int i = 0; i < 8; i++)
+			corr = corr << 8 | m->props.correlation[i];
+		tlen = (size_t)snprintf(topic, sizeof(topic), "%.*s",
+		    (int)m->props.response_topic_len, m->props.response_topic);
+	}
+	if (r->resp_payload != NULL) {
+		pv = (struct sim_rr_payload_vals){ .id = id, .method = r->method,
+			.seq = hal_rng_u64(&c->rng), .seed = hal_rng_u64(&c->rng) };
+		plen = sim_rr_payload_render(r->resp_payload, &pv, payload, sizeof(payload));
+		if (plen >= sizeof(payload))
+			plen = sizeof(payload) - 1;
+	}
+	if (tlen >= sizeof(topic) || (a = calloc(1, sizeof(*a) + tlen + 1 + plen)) == NULL)
+		return true;
+	a->c = c;
+	a->corr = corr;
+	a->qos = r->qos;
+	a->status = r->resp_status;
+	a->mqtt5 = r->conv == SIM_RR_CONV_MQTT5;
+	a->topic_len = tlen;
+	a->len = plen;
+	memcpy(a->data, topic, tlen + 1);
+	memcpy(a->data + tlen + 1, payload, plen);
+	if ((a->ev = evtimer_new(c->base, answer_cb, a)) == NULL) {
+		free(a);
+		return true;
+	}
+	a->next = c->pending;
+	if (c->pending != NULL)
+		c->pending->prev = a;
+	c->pending = a;
+	delay = (uint64_t)dev_dist_draw(r->resp_delay, &c->rng);
+	tv = sim_tv_from_ns(delay);
+	evtimer_add(a->ev, &tv);
+	return true;
+}
+
 static enum sim_err
 add_filter(struct sim_rr_cloud *c, char *f, int qos)
 {
@@ -295,11 +495,17 @@ sim_rr_cloud_new(struct event_base *base, const struct sim_scenario *sc,
 	c->base = base;
 	c->sc = sc;
 	c->o = *o;
-	if (!sim_rr_c2d_opts(sc, c->methods, MAX_METHODS, &c->ro)) {
+	if (sc->nrr == 0) {
 		free(c);
 		return SIM_OK;
 	}
+	c->has_c2d = sim_rr_dir_opts(sc, SIM_RR_C2D, c->methods, MAX_METHODS, &c->ro);
+	c->has_d2c = sim_rr_dir_opts(sc, SIM_RR_D2C, c->dmethods, MAX_METHODS, &c->dro);
+	/* The two directions' ids differ, so one's answer is never taken for
+	 * the other's. */
 	c->ro.salt = o->run_id;
+	c->dro.salt = o->run_id ^ 0xd2c0d2c0u;
+	hal_rng_init(&c->rng, o->seed, "cloud", 0, "responder");
 	snprintf(c->resp_topic, sizeof(c->resp_topic), "fleetsim/%08x/c2d/res", o->run_id);
 	for (c->idcap = 16; c->idcap < 2 * total; c->idcap *= 2)
 		;
@@ -307,17 +513,23 @@ sim_rr_cloud_new(struct event_base *base, const struct sim_scenario *sc,
 	c->filters = calloc(sc->nrr + 1, sizeof(*c->filters));
 	c->qos = calloc(sc->nrr + 1, sizeof(*c->qos));
 	c->ids = calloc(c->idcap, sizeof(*c->ids));
-	c->tick = event_new(base, -1, EV_PERSIST, tick_cb, c);
+	c->tick = evtimer_new(base, tick_cb, c);
 	if (c->pats == NULL || c->filters == NULL || c->qos == NULL || c->ids == NULL ||
-	    c->tick == NULL || (rv = sim_rr_new(&c->ro, &c->rr)) != SIM_OK)
+	    c->tick == NULL || (c->has_c2d && (rv = sim_rr_new(&c->ro, &c->rr)) != SIM_OK) ||
+	    (c->has_d2c && (rv = sim_rr_new(&c->dro, &c->d2c)) != SIM_OK)) {
+		rv = SIM_ERR_NOMEM;
 		goto out;
+	}
 	for (size_t i = 0; i < sc->nrr; i++) {
 		const struct sim_rr_cfg *r = &sc->rr[i];
 		struct pat *p = &c->pats[c->npats];
 		char *f;
 
-		if (r->dir != SIM_RR_C2D)
+		if (r->dir == SIM_RR_D2C) {
+			if ((rv = responder_filter(c, r)) != SIM_OK)
+				goto out;
 			continue;
+		}
 		p->cfg = r;
 		for (p->method = 0; strcmp(c->methods[p->method], r->method) != 0; p->method++)
 			;
@@ -358,7 +570,15 @@ sim_rr_cloud_free(struct sim_rr_cloud *c)
 	for (size_t i = 0; c->ids != NULL && i < c->idcap; i++)
 		free(c->ids[i].id);
 	free(c->ids);
+	while (c->pending != NULL) {
+		struct answer *a = c->pending;
+
+		c->pending = a->next;
+		event_free(a->ev);
+		free(a);
+	}
 	sim_rr_free(c->rr);
+	sim_rr_free(c->d2c);
 	free(c);
 }
 
@@ -392,6 +612,15 @@ sim_rr_cloud_hook(void *arg, const struct sim_mqtt_msg *m)
 {
 	struct sim_rr_cloud *c = arg;
 	uint64_t now = sim_now_ns();
+
+	for (size_t i = 0; i < c->sc->nrr; i++) {
+		const struct sim_rr_cfg *r = &c->sc->rr[i];
+
+		if (r->dir == SIM_RR_D2C && !r->external && respond(c, r, m))
+			return true;
+	}
+	if (c->rr == NULL)
+		return false;
 
 	if (m->topic_len == strlen(c->resp_topic) &&
 	    memcmp(m->topic, c->resp_topic, m->topic_len) == 0) {
@@ -430,14 +659,13 @@ void
 sim_rr_cloud_start(struct sim_rr_cloud *c, struct sim_consumer *cons, uint64_t send_start_ns,
     uint64_t send_end_ns)
 {
-	struct timeval tv = { 0, TICK_US };
 
 	if (c == NULL)
 		return;
 	c->cons = cons;
 	c->start_ns = send_start_ns;
 	c->end_ns = send_end_ns;
-	event_add(c->tick, &tv);
+	rearm(c, sim_now_ns());
 }
 
 void
@@ -451,11 +679,19 @@ uint64_t
 sim_rr_cloud_open(const struct sim_rr_cloud *c)
 {
 	struct sim_rr_counts n;
+	uint64_t open = 0;
 
 	if (c == NULL)
 		return 0;
-	sim_rr_counts(c->rr, SIM_RR_ALL, &n);
-	return n.open;
+	if (c->rr != NULL) {
+		sim_rr_counts(c->rr, SIM_RR_ALL, &n);
+		open += n.open;
+	}
+	if (c->d2c != NULL) {
+		sim_rr_counts(c->d2c, SIM_RR_ALL, &n);
+		open += n.open;
+	}
+	return open;
 }
 
 void
@@ -463,18 +699,28 @@ sim_rr_cloud_finish(struct sim_rr_cloud *c)
 {
 	if (c == NULL)
 		return;
+	c->stopped = true;
 	event_del(c->tick);
-	sim_rr_expire(c->rr, UINT64_MAX);
+	if (c->rr != NULL)
+		sim_rr_expire(c->rr, UINT64_MAX);
+	if (c->d2c != NULL)
+		sim_rr_expire(c->d2c, UINT64_MAX);
 }
 
 const struct sim_rr *
-sim_rr_cloud_c2d(const struct sim_rr_cloud *c)
+sim_rr_cloud_tracker(const struct sim_rr_cloud *c, enum sim_rr_dir dir,
+    const struct sim_rr_opts **opts)
 {
-	return c != NULL ? c->rr : NULL;
+	if (c == NULL || (dir == SIM_RR_C2D ? c->rr : c->d2c) == NULL) {
+		*opts = NULL;
+		return NULL;
+	}
+	*opts = dir == SIM_RR_C2D ? &c->ro : &c->dro;
+	return dir == SIM_RR_C2D ? c->rr : c->d2c;
 }
 
-const struct sim_rr_opts *
-sim_rr_cloud_opts(const struct sim_rr_cloud *c)
+struct sim_rr *
+sim_rr_cloud_d2c(struct sim_rr_cloud *c)
 {
-	return c != NULL ? &c->ro : NULL;
+	return c != NULL ? c->d2c : NULL;
 }

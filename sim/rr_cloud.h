@@ -1,7 +1,10 @@
-/* The cloud side of cloud-to-device request-response ("methods"): calls
- * methods on devices at each c2d pattern's rate, on schedule whatever the
- * answers do (an open model), through the consumer's connections, and
- * classifies every answer and every silence with a struct sim_rr.
+/* The cloud side of request-response. For cloud-to-device ("methods") it
+ * calls methods on devices at each c2d pattern's rate, on schedule
+ * whatever the answers do (an open model), through the consumer's
+ * connections, and classifies every answer and every silence with a
+ * struct sim_rr. For device-to-cloud it owns the tracker the devices open
+ * their requests in and, unless the pattern's responder is external,
+ * answers them after the configured delay.
  *
  * Its answer subscriptions ride on the consumer: the run adds
  * sim_rr_cloud_filters to the consumer's and passes sim_rr_cloud_hook as
@@ -28,7 +31,8 @@ struct sim_rr_cloud_opts {
 };
 
 /* Borrows base and sc, which must outlive it. *out is NULL (and SIM_OK)
- * when the scenario has no c2d pattern. The caller owns *out. */
+ * when the scenario has no request-response pattern. The caller owns
+ * *out. */
 enum sim_err sim_rr_cloud_new(struct event_base *base, const struct sim_scenario *sc,
     const struct sim_rr_cloud_opts *o, struct sim_rr_cloud **out);
 void sim_rr_cloud_free(struct sim_rr_cloud *c);
@@ -43,6 +47,10 @@ bool sim_rr_cloud_hook(void *arg, const struct sim_mqtt_msg *m);
  * through cons (borrowed). */
 void sim_rr_cloud_start(struct sim_rr_cloud *c, struct sim_consumer *cons, uint64_t send_start_ns,
     uint64_t send_end_ns);
+/* Sends the requests due by now and times out those overdue: runs on its
+ * own timer, and also on the fleet's wake-ups (sim_fleet_set_tick_hook)
+ * so that under load the two share them. arg is the struct sim_rr_cloud. */
+void sim_rr_cloud_tick(void *arg, uint64_t now);
 /* No request is sent after now (a signal, the end of the window). */
 void sim_rr_cloud_stop_sending(struct sim_rr_cloud *c, uint64_t now);
 /* Requests still awaiting an answer within their timeout. */
@@ -50,15 +58,19 @@ uint64_t sim_rr_cloud_open(const struct sim_rr_cloud *c);
 /* The end of the run: whatever is still open timed out. */
 void sim_rr_cloud_finish(struct sim_rr_cloud *c);
 
-/* The c2d tracker and the options it was made with (the report's
- * patterns.request_response.c2d). c may be NULL: then both are NULL. */
-const struct sim_rr *sim_rr_cloud_c2d(const struct sim_rr_cloud *c);
-const struct sim_rr_opts *sim_rr_cloud_opts(const struct sim_rr_cloud *c);
+/* A direction's tracker and the options it was made with (the report's
+ * patterns.request_response.c2d and .d2c); NULL (and *opts NULL) when c
+ * is NULL or the scenario has no pattern in that direction. */
+const struct sim_rr *sim_rr_cloud_tracker(const struct sim_rr_cloud *c, enum sim_rr_dir dir,
+    const struct sim_rr_opts **opts);
+/* The d2c tracker, which the fleet's devices open requests in. */
+struct sim_rr *sim_rr_cloud_d2c(struct sim_rr_cloud *c);
 
-/* The options of sc's c2d tracker, for the report skeleton before a run:
- * fills methods (at most max) and returns false when there is no c2d
- * pattern. */
-bool sim_rr_c2d_opts(const struct sim_scenario *sc, const char **methods, size_t max,
-    struct sim_rr_opts *o);
+/* The options of sc's tracker for dir, for the report skeleton before a
+ * run and for the fleet's method indices: fills methods (at most max, in
+ * the order of the patterns) and returns false when there is no pattern
+ * in that direction. */
+bool sim_rr_dir_opts(const struct sim_scenario *sc, enum sim_rr_dir dir, const char **methods,
+    size_t max, struct sim_rr_opts *o);
 
 #endif

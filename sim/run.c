@@ -227,11 +227,14 @@ start_fleet(struct run *r, uint64_t now)
 		.send_end_ns = r->send_end,
 		.unix0_ns = r->sc.has_epoch ? r->sc.epoch_ns : unix_now_ns(),
 		.trace_path = r->o->trace_path,
+		.d2c = sim_rr_cloud_d2c(r->rrc),
 	};
 	rv = sim_fleet_new(r->base, r->tp, &r->sc, r->chk, &fo, &r->fleet);
 	if (rv != SIM_OK)
 		return rv;
 	sim_rr_cloud_start(r->rrc, r->cons, r->send_start, r->send_end);
+	if (r->rrc != NULL)
+		sim_fleet_set_tick_hook(r->fleet, sim_rr_cloud_tick, r->rrc);
 	r->phase = PH_RUN;
 	r->next_sample = now + SIM_NS_PER_S;
 	rpt_hist_reset(sim_tm_window(r->chk));
@@ -510,9 +513,9 @@ write_report(struct run *r)
 		.consumer_connections = r->nconsumers,
 		.consumer_last_error = r->cons ? sim_consumer_last_error(r->cons) : NULL,
 		.series = r->series,
-		.rr_c2d = sim_rr_cloud_c2d(r->rrc),
-		.rr_c2d_opts = sim_rr_cloud_opts(r->rrc),
 	};
+	in.rr[SIM_RR_C2D] = sim_rr_cloud_tracker(r->rrc, SIM_RR_C2D, &in.rr_opts[SIM_RR_C2D]);
+	in.rr[SIM_RR_D2C] = sim_rr_cloud_tracker(r->rrc, SIM_RR_D2C, &in.rr_opts[SIM_RR_D2C]);
 	rep = sim_report_build(&in);
 	if (rep == NULL || sim_report_judge(rep, &r->sc, &pass) != SIM_OK) {
 		fprintf(stderr, "fleetsim: out of memory building the report\n");

@@ -2705,18 +2705,24 @@ get_epoch(struct loader *l, int id, int64_t *out)
 /* patterns: request-response. */
 
 static const char *const rr_keys[] = {
-	"direction", "convention", "method", "request_topic", "response_topic", "payload", "rate",
-	"every", "targets", "timeout", "qos", "responder", NULL,
+	"direction", "convention", "method", "request_topic", "response_topic", "response_prefix",
+	"payload", "rate", "every", "targets", "timeout", "qos", "responder", "response", "expect",
+	NULL,
 };
-enum { RK_DIRECTION, RK_CONVENTION, RK_METHOD, RK_REQUEST_TOPIC, RK_RESPONSE_TOPIC, RK_PAYLOAD,
-	RK_RATE, RK_EVERY, RK_TARGETS, RK_TIMEOUT, RK_QOS, RK_RESPONDER };
+enum { RK_DIRECTION, RK_CONVENTION, RK_METHOD, RK_REQUEST_TOPIC, RK_RESPONSE_TOPIC,
+	RK_RESPONSE_PREFIX, RK_PAYLOAD, RK_RATE, RK_EVERY, RK_TARGETS, RK_TIMEOUT, RK_QOS,
+	RK_RESPONDER, RK_RESPONSE, RK_EXPECT };
 static const char *const targets_keys[] = { "group", "share", "pick", NULL };
+static const char *const response_keys[] = { "status", "delay", "payload", NULL };
+static const char *const expect_keys[] = { "status", "field", "equals", NULL };
 static const char *const rr_dirs[] = { "c2d", "d2c", NULL };
 static const char *const rr_convs[] = { "rid", "mqtt5", NULL };
 static const char *const rr_picks[] = { "round_robin", "random", NULL };
+static const char *const rr_responders[] = { "fleetsim", "external", NULL };
 
 #define RR_TOPIC_VARS (SIM_TMPL_ID | SIM_TMPL_N | SIM_TMPL_GROUP | SIM_TMPL_METHOD | SIM_TMPL_RID)
 #define DEFAULT_RR_TIMEOUT_NS (5 * NS_PER_S)
+#define MAX_RR_PATTERNS 32
 
 static enum sim_err
 load_targets(struct loader *l, int id, struct sim_rr_cfg *r)
@@ -2752,11 +2758,91 @@ load_targets(struct loader *l, int id, struct sim_rr_cfg *r)
 	return SIM_OK;
 }
 
+/* A request or response payload template, errors at their column. */
+static enum sim_err
+get_rr_payload(struct loader *l, int id, struct sim_rr_payload **out)
+{
+	const char *src = scalar(l, id);
+	char err[256];
+	size_t off = 0;
+	enum sim_err rv;
+
+	if (src == NULL)
+		return fail(l, id, "expected a payload template, not %s", kind(node(l, id)));
+	rv = sim_rr_payload_compile(src, out, err, sizeof(err), &off);
+	if (rv == SIM_ERR_SCENARIO)
+		return fail_at(l, id, off, "%s", err);
+	return rv;
+}
+
+/* d2c: what fleetsim's responder answers. */
+static enum sim_err
+load_response(struct loader *l, int id, struct sim_rr_cfg *r)
+{
+	int v[MAX_KEYS];
+	uint64_t x;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "response", "a mapping like { status: 200, delay: 20ms }",
+	    response_keys, v)) != SIM_OK)
+		return rv;
+	if (present(l, v[0])) {
+		if ((rv = get_uint(l, v[0], 100, 599, "expected a status from 100 to 599", NULL,
+		    &x)) != SIM_OK)
+			return rv;
+		r->resp_status = (int)x;
+	}
+	if (present(l, v[1]) && (rv = get_dist(l, v[1], false, r->resp_delay)) != SIM_OK)
+		return rv;
+	if (present(l, v[2]) && (rv = get_rr_payload(l, v[2], &r->resp_payload)) != SIM_OK)
+		return rv;
+	return SIM_OK;
+}
+
+/* d2c: what an answer must be to count as ok. */
+static enum sim_err
+load_expect(struct loader *l, int id, struct sim_rr_cfg *r)
+{
+	int v[MAX_KEYS];
+	uint64_t x;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "expect", "a mapping like { status: [200], field: config }",
+	    expect_keys, v)) != SIM_OK)
+		return rv;
+	if (present(l, v[0])) {
+		yaml_node_t *n = node(l, v[0]);
+		size_t count = n->type == YAML_SEQUENCE_NODE ? seq_len(l, v[0]) : 1;
+
+		if ((r->expect_status = calloc(count, sizeof(int))) == NULL)
+			return SIM_ERR_NOMEM;
+		for (size_t i = 0; i < count; i++) {
+			int item = n->type == YAML_SEQUENCE_NODE ? seq_item(l, v[0], i) : v[0];
+
+			if ((rv = get_uint(l, item, 100, 599, "expected a status from 100 to 599",
+			    NULL, &x)) != SIM_OK)
+				return rv;
+			r->expect_status[r->nexpect_status++] = (int)x;
+		}
+	}
+	if (present(l, v[1]) && (rv = get_str(l, v[1], "a JSON member name",
+	    &r->expect_field)) != SIM_OK)
+		return rv;
+	if (present(l, v[2])) {
+		if (!present(l, v[1]))
+			return fail(l, v[2], "expected equals together with field");
+		if ((rv = get_str(l, v[2], "a value", &r->expect_equals)) != SIM_OK)
+			return rv;
+	}
+	return SIM_OK;
+}
+
 static enum sim_err
 load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
 {
 	static const struct unit rate_u[] = { { "/s", 1 }, { "/m", 1.0 / 60 }, { "/min", 1.0 / 60 },
 		{ "", 1 }, { NULL, 0 } };
+	bool c2d;
 	const char *req_default, *res_default = NULL;
 	int v[MAX_KEYS], k;
 	uint64_t x;
@@ -2769,13 +2855,15 @@ load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
 	r->share = 1;
 	r->qos = 1;
 	r->timeout_ns = DEFAULT_RR_TIMEOUT_NS;
+	r->resp_status = 200;
+	if ((r->resp_delay = calloc(1, sizeof(*r->resp_delay))) == NULL)
+		return SIM_ERR_NOMEM;
 	if (v[RK_DIRECTION] == 0)
 		return missing(l, id, "direction", "request_response");
 	if ((rv = get_name_in(l, v[RK_DIRECTION], rr_dirs, "a direction", &k)) != SIM_OK)
 		return rv;
 	r->dir = (enum sim_rr_dir)k;
-	if (r->dir == SIM_RR_D2C)
-		return fail(l, v[RK_DIRECTION], "direction d2c is not supported yet; expected c2d");
+	c2d = r->dir == SIM_RR_C2D;
 	if (present(l, v[RK_CONVENTION])) {
 		if ((rv = get_name_in(l, v[RK_CONVENTION], rr_convs, "a convention", &k)) != SIM_OK)
 			return rv;
@@ -2786,16 +2874,31 @@ load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
 	if ((rv = get_str(l, v[RK_METHOD], "a method name", &r->method)) != SIM_OK ||
 	    (rv = check_elem_name(l, v[RK_METHOD], r->method)) != SIM_OK)
 		return rv;
-	if (v[RK_EVERY] != 0)
+	/* Each direction's own keys. */
+	if (c2d && v[RK_EVERY] != 0)
 		return fail(l, v[RK_EVERY], "expected rate for c2d; every is for d2c");
-	if (v[RK_RESPONDER] != 0)
-		return fail(l, v[RK_RESPONDER], "expected responder only with d2c");
-	if (v[RK_RATE] == 0)
-		return missing(l, id, "rate", "a c2d request_response");
-	if ((rv = get_number(l, v[RK_RATE], rate_u, "a rate like 200/s", &r->rate)) != SIM_OK)
-		return rv;
-	if (!(r->rate > 0 && r->rate <= 1e6))
-		return fail(l, v[RK_RATE], "expected a rate above 0 and at most 1000000/s");
+	if (!c2d && v[RK_RATE] != 0)
+		return fail(l, v[RK_RATE], "expected every for d2c; rate is for c2d");
+	for (int key = RK_RESPONDER; c2d && key <= RK_EXPECT; key++)
+		if (v[key] != 0)
+			return fail(l, v[key], "expected %s only with d2c", rr_keys[key]);
+	if (c2d && v[RK_RESPONSE_PREFIX] != 0)
+		return fail(l, v[RK_RESPONSE_PREFIX], "expected response_prefix only with d2c");
+	if (!c2d && v[RK_RESPONSE_TOPIC] != 0)
+		return fail(l, v[RK_RESPONSE_TOPIC], "expected response_prefix for d2c answers");
+	if (c2d) {
+		if (v[RK_RATE] == 0)
+			return missing(l, id, "rate", "a c2d request_response");
+		if ((rv = get_number(l, v[RK_RATE], rate_u, "a rate like 200/s", &r->rate)) != SIM_OK)
+			return rv;
+		if (!(r->rate > 0 && r->rate <= 1e6))
+			return fail(l, v[RK_RATE], "expected a rate above 0 and at most 1000000/s");
+	} else {
+		if (v[RK_EVERY] == 0)
+			return missing(l, id, "every", "a d2c request_response");
+		if ((rv = get_duration(l, v[RK_EVERY], true, &r->every_ns)) != SIM_OK)
+			return rv;
+	}
 	if (present(l, v[RK_TIMEOUT]) && (rv = get_duration(l, v[RK_TIMEOUT], true,
 	    &r->timeout_ns)) != SIM_OK)
 		return rv;
@@ -2807,7 +2910,33 @@ load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
 	}
 	if (present(l, v[RK_TARGETS]) && (rv = load_targets(l, v[RK_TARGETS], r)) != SIM_OK)
 		return rv;
-	if (r->conv == SIM_RR_CONV_RID) {
+	if (present(l, v[RK_RESPONDER])) {
+		if ((rv = get_name_in(l, v[RK_RESPONDER], rr_responders, "a responder", &k)) != SIM_OK)
+			return rv;
+		r->external = k == 1;
+	}
+	if (r->external && v[RK_RESPONSE] != 0)
+		return fail(l, v[RK_RESPONSE], "expected no response with responder: external (the "
+		    "backend decides); use expect to check its answers");
+	if (present(l, v[RK_RESPONSE]) && (rv = load_response(l, v[RK_RESPONSE], r)) != SIM_OK)
+		return rv;
+	if (present(l, v[RK_EXPECT]) && (rv = load_expect(l, v[RK_EXPECT], r)) != SIM_OK)
+		return rv;
+	if (!c2d) {
+		/* d2c: requests on REQUEST_TOPIC (/?$rid=RID appended in the rid
+		 * convention), answers under the prefix. */
+		req_default = "devices/{id}/req/{method}";
+		if (present(l, v[RK_RESPONSE_PREFIX])) {
+			if ((rv = get_str(l, v[RK_RESPONSE_PREFIX], "a topic prefix like devices",
+			    &r->response_prefix)) != SIM_OK)
+				return rv;
+			if (strpbrk(r->response_prefix, "+#{}") != NULL)
+				return fail(l, v[RK_RESPONSE_PREFIX], "expected a plain topic prefix, "
+				    "without wildcards or variables");
+		} else if ((r->response_prefix = strdup("devices")) == NULL) {
+			return SIM_ERR_NOMEM;
+		}
+	} else if (r->conv == SIM_RR_CONV_RID) {
 		req_default = "devices/{id}/methods/POST/{method}/?$rid={rid}";
 		res_default = "devices/{id}/methods/res/{status}/?$rid={rid}";
 	} else {
@@ -2817,18 +2946,18 @@ load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
 			    "convention: the request's Response Topic says where to answer");
 	}
 	if (present(l, v[RK_REQUEST_TOPIC]))
-		rv = get_tmpl(l, v[RK_REQUEST_TOPIC], RR_TOPIC_VARS, "a topic template like "
-		    "devices/{id}/req/{method}", &r->request_topic);
+		rv = get_tmpl(l, v[RK_REQUEST_TOPIC], c2d ? RR_TOPIC_VARS : RR_TOPIC_VARS & ~SIM_TMPL_RID,
+		    "a topic template like devices/{id}/req/{method}", &r->request_topic);
 	else
 		rv = sim_tmpl_compile(req_default, RR_TOPIC_VARS, &r->request_topic, NULL, 0, NULL);
 	if (rv != SIM_OK)
 		return rv;
-	/* The device must tell its own requests apart, and the rid
-	 * convention needs the id on the wire. */
+	/* The device (c2d) or the responder (d2c) must tell whose request it
+	 * is, and the rid convention needs the id on the wire. */
 	if (!(sim_tmpl_uses(r->request_topic) & SIM_TMPL_ID))
 		return fail(l, v[RK_REQUEST_TOPIC] ? v[RK_REQUEST_TOPIC] : id,
 		    "expected a request_topic that uses {id}, so that each device gets its own");
-	if (r->conv == SIM_RR_CONV_RID && !(sim_tmpl_uses(r->request_topic) & SIM_TMPL_RID))
+	if (c2d && r->conv == SIM_RR_CONV_RID && !(sim_tmpl_uses(r->request_topic) & SIM_TMPL_RID))
 		return fail(l, v[RK_REQUEST_TOPIC] ? v[RK_REQUEST_TOPIC] : id,
 		    "expected a request_topic that uses {rid} with the rid convention");
 	if (res_default != NULL) {
@@ -2846,20 +2975,9 @@ load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
 			return fail(l, v[RK_RESPONSE_TOPIC] ? v[RK_RESPONSE_TOPIC] : id,
 			    "expected a response_topic that uses {status} and {rid}");
 	}
-	if (present(l, v[RK_PAYLOAD])) {
-		const char *src = scalar(l, v[RK_PAYLOAD]);
-		char err[256];
-		size_t off = 0;
-
-		if (src == NULL)
-			return fail(l, v[RK_PAYLOAD], "expected a payload template, not %s",
-			    kind(node(l, v[RK_PAYLOAD])));
-		rv = sim_rr_payload_compile(src, &r->payload, err, sizeof(err), &off);
-		if (rv == SIM_ERR_SCENARIO)
-			return fail_at(l, v[RK_PAYLOAD], off, "%s", err);
-		if (rv != SIM_OK)
-			return rv;
-	}
+	if (present(l, v[RK_PAYLOAD]) && (rv = get_rr_payload(l, v[RK_PAYLOAD], &r->payload)) !=
+	    SIM_OK)
+		return rv;
 	/* The mqtt5 convention's properties need MQTT 5 devices. */
 	for (size_t i = 0; r->conv == SIM_RR_CONV_MQTT5 && i < l->sc->ngroups; i++) {
 		if ((r->group < 0 || (size_t)r->group == i) &&
@@ -2884,6 +3002,9 @@ load_patterns(struct loader *l, int id)
 	count = seq_len(l, id);
 	if (count == 0)
 		return SIM_OK;
+	if (count > MAX_RR_PATTERNS)
+		return fail(l, seq_item(l, id, MAX_RR_PATTERNS), "expected at most %d patterns",
+		    MAX_RR_PATTERNS);
 	if ((sc->rr = calloc(count, sizeof(*sc->rr))) == NULL)
 		return SIM_ERR_NOMEM;
 	for (size_t i = 0; i < count; i++) {
@@ -2899,6 +3020,15 @@ load_patterns(struct loader *l, int id)
 		sc->rr[i].pos = pos_of(l, v[0]);
 		if ((rv = load_rr(l, v[0], &sc->rr[i])) != SIM_OK)
 			return rv;
+		/* A device runs one d2c schedule: two would need two. */
+		for (size_t j = 0; sc->rr[i].dir == SIM_RR_D2C && j < i; j++) {
+			const struct sim_rr_cfg *a = &sc->rr[i], *b = &sc->rr[j];
+
+			if (b->dir == SIM_RR_D2C && (a->group < 0 || b->group < 0 ||
+			    a->group == b->group))
+				return fail(l, v[0], "expected one d2c pattern per group; this one and "
+				    "pattern %zu both have devices of the same group", j + 1);
+		}
 	}
 	return SIM_OK;
 }
@@ -3356,6 +3486,12 @@ sim_scenario_fini(struct sim_scenario *sc)
 		sim_tmpl_free(sc->rr[i].request_topic);
 		sim_tmpl_free(sc->rr[i].response_topic);
 		sim_rr_payload_free(sc->rr[i].payload);
+		free(sc->rr[i].response_prefix);
+		free(sc->rr[i].resp_delay);
+		sim_rr_payload_free(sc->rr[i].resp_payload);
+		free(sc->rr[i].expect_status);
+		free(sc->rr[i].expect_field);
+		free(sc->rr[i].expect_equals);
 	}
 	free(sc->rr);
 	for (i = 0; sc->asserts != NULL && i < sc->nasserts; i++)

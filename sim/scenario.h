@@ -81,15 +81,26 @@ enum sim_rr_conv {
 };
 
 struct sim_rr_payload;
+struct dev_dist;
 
 struct sim_rr_cfg {
 	enum sim_rr_dir dir;
 	enum sim_rr_conv conv;
 	char *method;
-	struct sim_tmpl *request_topic; /* c2d: where the device takes requests */
-	struct sim_tmpl *response_topic;/* rid: where the device answers */
-	struct sim_rr_payload *payload; /* c2d: the request's payload; NULL = empty */
+	struct sim_tmpl *request_topic; /* where requests go (c2d: to the device; d2c: from it) */
+	struct sim_tmpl *response_topic;/* c2d, rid: where the device answers */
+	struct sim_rr_payload *payload; /* the request's payload; NULL = empty */
 	double rate;                /* c2d: requests per second, whole fleet */
+	uint64_t every_ns;          /* d2c: per device */
+	char *response_prefix;      /* d2c: answers come on PREFIX/{id}/res/... */
+	bool external;              /* d2c: the user's backend answers, not fleetsim */
+	struct dev_dist *resp_delay;/* d2c, fleetsim responder: how long it takes (ns) */
+	int resp_status;            /* d2c, fleetsim responder: default 200 */
+	struct sim_rr_payload *resp_payload; /* d2c, fleetsim responder; NULL = empty */
+	int *expect_status;         /* d2c: statuses that pass (NULL: 200-299) */
+	size_t nexpect_status;
+	char *expect_field;         /* d2c: a member the answer's JSON must have... */
+	char *expect_equals;        /* ...with this value (as its JSON text, strings unquoted) */
 	uint64_t timeout_ns;        /* default 5s */
 	int qos;                    /* default 1 */
 	int group;                  /* targets.group's index, or -1 for every group */

@@ -4,6 +4,8 @@
  * unmatched answers from a second, external process. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +44,24 @@ run(struct sim_broker *b, const char *dir, const char *yaml, int want_rc)
 }
 
 #define C2D "patterns.request_response.c2d."
+#define D2C "patterns.request_response.d2c."
+
+/* 1 if the report's built-in check name passed, 0 if it failed, -1 if
+ * there is none. */
+static int
+check_passed(const struct rpt_json *r, const char *name)
+{
+	const struct rpt_json *checks = rpt_json_get(r, "checks");
+
+	for (size_t i = 0; i < rpt_json_len(checks); i++) {
+		const struct rpt_json *c = rpt_json_at(checks, i);
+		const char *n = rpt_json_str(rpt_json_get(c, "name"));
+
+		if (n != NULL && strcmp(n, name) == 0)
+			return rpt_json_truthy(rpt_json_get(c, "pass")) ? 1 : 0;
+	}
+	return -1;
+}
 
 /* 1,000 devices, 200 calls a second in each convention for 20 s. */
 static void
@@ -205,10 +225,12 @@ test_duplicate_and_unmatched(void)
 	    "    connect: { ramp: 500ms }\n"
 	    "patterns:\n"
 	    "  - request_response: { direction: c2d, method: get_state, rate: 5/s, timeout: 2s }\n",
-	    0);
+	    1);
 	kill(-pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	if (r != NULL) {
+		/* The built-in check fails the run: that is exit 1. */
+		CU_ASSERT_EQUAL(check_passed(r, "request_response.c2d.one_answer_each"), 0);
 		CU_ASSERT_EQUAL(th_num(r, C2D "sent"), 20);
 		CU_ASSERT_EQUAL(th_num(r, C2D "ok"), 20);
 		CU_ASSERT(th_num(r, C2D "duplicate") >= 10);
@@ -216,6 +238,153 @@ test_duplicate_and_unmatched(void)
 		rpt_json_free(r);
 	}
 	sim_broker_free(b);
+}
+
+/* Device-to-cloud against fleetsim's own responder, in both conventions:
+ * every request answered; answers that fail the expectations count as
+ * error_status. */
+static void
+test_d2c_fleetsim(void)
+{
+	struct sim_broker *b = broker();
+	const char *dir = th_tmpdir();
+	struct rpt_json *r = run(b, dir,
+	    "name: rr-d2c\n"
+	    "duration: 6s\n"
+	    "drain: 3s\n"
+	    "fleet:\n"
+	    "  - group: rid\n"
+	    "    model: temperature-sensor\n"
+	    "    count: 100\n"
+	    "    connect: { ramp: 1s }\n"
+	    "  - group: five\n"
+	    "    model: temperature-sensor\n"
+	    "    count: 100\n"
+	    "    mqtt: { version: \"5\" }\n"
+	    "    connect: { ramp: 1s }\n"
+	    "  - group: picky\n"
+	    "    count: 20\n"
+	    "    connect: { ramp: 1s }\n"
+	    "patterns:\n"
+	    "  - request_response:\n"
+	    "      direction: d2c\n"
+	    "      convention: rid\n"
+	    "      method: get_config\n"
+	    "      payload: '{\"fw\": \"1.0\", \"n\": {seq}}'\n"
+	    "      every: 1s\n"
+	    "      targets: { group: rid }\n"
+	    "      timeout: 2s\n"
+	    "      response: { delay: { dist: uniform, min: 5ms, max: 20ms }, payload: '{\"config\": \"v2\"}' }\n"
+	    "      expect: { status: [200], field: config, equals: v2 }\n"
+	    "  - request_response:\n"
+	    "      direction: d2c\n"
+	    "      convention: mqtt5\n"
+	    "      method: get_token\n"
+	    "      every: 500ms\n"
+	    "      targets: { group: five }\n"
+	    "      response: { delay: 10ms, payload: '{\"token\": {rand.int(1,1000)}}' }\n"
+	    "      expect: { field: token }\n"
+	    "  - request_response:\n"
+	    "      direction: d2c\n"
+	    "      method: get_time\n"
+	    "      every: 1s\n"
+	    "      targets: { group: picky }\n"
+	    "      response: { status: 503 }\n", 0);
+
+	if (r != NULL) {
+		CU_ASSERT_EQUAL(th_num(r, D2C "by_method.get_config.sent"), 600);
+		CU_ASSERT_EQUAL(th_num(r, D2C "by_method.get_config.ok"), 600);
+		CU_ASSERT_EQUAL(th_num(r, D2C "by_method.get_token.sent"), 1200);
+		CU_ASSERT_EQUAL(th_num(r, D2C "by_method.get_token.ok"), 1200);
+		CU_ASSERT_EQUAL(th_num(r, D2C "by_method.get_time.sent"), 120);
+		CU_ASSERT_EQUAL(th_num(r, D2C "by_method.get_time.error_status"), 120);
+		CU_ASSERT_EQUAL(th_num(r, D2C "timeout"), 0);
+		CU_ASSERT_EQUAL(check_passed(r, "request_response.d2c.one_answer_each"), 1);
+		/* Both ways over the model's link (about 30 ms each) plus the
+		 * responder's delay. */
+		CU_ASSERT(th_num(r, D2C "by_method.get_config.latency_ms.p50") > 40);
+		rpt_json_free(r);
+	}
+	sim_broker_free(b);
+}
+
+/* Device-to-cloud against an external responder, a real second process
+ * (mosquitto_sub piped into mosquitto_pub); fleetsim only plays the
+ * devices and checks the answers. */
+static void
+test_d2c_external(void)
+{
+	struct sim_broker *b = broker();
+	const char *dir = th_tmpdir();
+	struct rpt_json *r;
+	char cmd[2048];
+	int pid;
+
+	snprintf(cmd, sizeof(cmd),
+	    "mosquitto_sub -h 127.0.0.1 -p %u -q 1 -t 'devices/+/req/#' -v | "
+	    "while read -r topic payload; do "
+	    "rid=${topic##*=}; id=$(echo \"$topic\" | cut -d/ -f2); "
+	    "st=200; case \"$id\" in *-0) st=500;; esac; "
+	    "mosquitto_pub -h 127.0.0.1 -p %u -q 1 -t \"devices/$id/res/$st/?\\$rid=$rid\" "
+	    "-m '{\"config\": \"ext\"}'; "
+	    "done", (unsigned)sim_broker_port(b), (unsigned)sim_broker_port(b));
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	sleep(1);
+	r = run(b, dir,
+	    "name: rr-d2c-external\n"
+	    "duration: 4s\n"
+	    "drain: 4s\n"
+	    "fleet:\n"
+	    "  - group: dev\n"
+	    "    count: 5\n"
+	    "    connect: { ramp: 500ms }\n"
+	    "patterns:\n"
+	    "  - request_response: { direction: d2c, method: get_config, every: 1s, timeout: 3s,\n"
+	    "      responder: external, expect: { status: [200], field: config, equals: ext } }\n",
+	    0);
+	kill(-pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	if (r != NULL) {
+		/* 5 devices, 4 s, one a second; device 0's answers are 500s. */
+		CU_ASSERT_EQUAL(th_num(r, D2C "sent"), 20);
+		CU_ASSERT_EQUAL(th_num(r, D2C "ok"), 16);
+		CU_ASSERT_EQUAL(th_num(r, D2C "error_status"), 4);
+		CU_ASSERT_EQUAL(th_num(r, D2C "timeout"), 0);
+		rpt_json_free(r);
+	}
+	sim_broker_free(b);
+}
+
+/* The example scenarios run and pass on the embedded broker. */
+static void
+run_example(const char *name)
+{
+	const char *dir = th_tmpdir();
+	char scen[512];
+
+	CU_ASSERT_FATAL(dir != NULL);
+	snprintf(scen, sizeof(scen), "%s/scenarios/%s", getenv("FLEETSIM_SOURCE_DIR"), name);
+	const char *argv[] = { "run", scen, "--report-dir", dir, "--quiet", NULL };
+
+	CU_ASSERT_EQUAL(th_fleetsim(dir, 120, argv), 0);
+}
+
+static void
+test_example_c2d(void)
+{
+	run_example("thermostat-c2d.yaml");
+}
+
+static void
+test_example_d2c(void)
+{
+	run_example("sensor-d2c.yaml");
 }
 
 int
@@ -226,6 +395,10 @@ main(void)
 		{ "link latency in the round trip", test_link_latency },
 		{ "crashing devices time out, others do not", test_crashes_time_out },
 		{ "duplicate and unmatched answers", test_duplicate_and_unmatched },
+		{ "d2c against fleetsim's responder", test_d2c_fleetsim },
+		{ "d2c against an external responder", test_d2c_external },
+		{ "scenarios/thermostat-c2d.yaml passes", test_example_c2d },
+		{ "scenarios/sensor-d2c.yaml passes", test_example_d2c },
 		{ NULL, NULL },
 	};
 
