@@ -835,27 +835,12 @@ rr_publish(struct device *d, const struct radio_msg *m)
 	const struct sim_rr_cfg *r = &d->f->sc->rr[m->pattern];
 	const char *topic = (const char *)m->data;
 	size_t tlen = strlen(topic);
-	struct sim_mqtt_user_prop up;
-	struct sim_mqtt_props props;
-	uint8_t corr[8];
-	char status[16];
+	struct sim_rr_wire w;
 
 	if (d->state != DEV_UP && m->qos == 0)
 		return;         /* lost: the request times out, as it would */
-	memset(&props, 0, sizeof(props));
-	if (r->conv == SIM_RR_CONV_MQTT5) {
-		for (int i = 0; i < 8; i++)
-			corr[i] = (uint8_t)(m->rid >> (56 - 8 * i));
-		snprintf(status, sizeof(status), "%d", m->status);
-		up = (struct sim_mqtt_user_prop){ .key = "status", .key_len = 6, .val = status,
-			.val_len = strlen(status) };
-		props.correlation = corr;
-		props.correlation_len = sizeof(corr);
-		props.user = &up;
-		props.nuser = 1;
-	}
 	(void)sim_mqtt_publish(d->mqtt, topic, m->data + tlen + 1, m->len - tlen - 1, m->qos, false,
-	    r->conv == SIM_RR_CONV_MQTT5 ? &props : NULL, NULL);
+	    r->conv == SIM_RR_CONV_MQTT5 ? sim_rr_wire_answer(&w, m->rid, m->status) : NULL, NULL);
 }
 
 /* The handler is done: the answer is rendered from the device's state
@@ -932,22 +917,12 @@ d2c_publish(struct device *d, const struct radio_msg *m)
 	const char *topic = (const char *)m->data;
 	const char *resp = topic + strlen(topic) + 1;
 	const uint8_t *body = (const uint8_t *)resp + strlen(resp) + 1;
-	struct sim_mqtt_props props;
-	uint8_t corr[8];
+	struct sim_rr_wire w;
 
 	if (d->state != DEV_UP && m->qos == 0)
 		return;         /* lost: the request times out */
-	memset(&props, 0, sizeof(props));
-	if (r->conv == SIM_RR_CONV_MQTT5) {
-		for (int i = 0; i < 8; i++)
-			corr[i] = (uint8_t)(m->rid >> (56 - 8 * i));
-		props.response_topic = resp;
-		props.response_topic_len = strlen(resp);
-		props.correlation = corr;
-		props.correlation_len = sizeof(corr);
-	}
 	(void)sim_mqtt_publish(d->mqtt, topic, body, m->len - (size_t)(body - m->data), m->qos,
-	    false, r->conv == SIM_RR_CONV_MQTT5 ? &props : NULL, NULL);
+	    false, r->conv == SIM_RR_CONV_MQTT5 ? sim_rr_wire_request(&w, m->rid, resp) : NULL, NULL);
 }
 
 static void
@@ -1084,23 +1059,16 @@ d2c_take(struct device *d, const struct sim_mqtt_msg *msg, const char *id)
 		if (p >= e || *p++ != '/')
 			return false;
 		for (q = p; q < e && *q >= '0' && *q <= '9'; q++)
-			status = status * 10 + (*q - '0');
+			;
+		status = sim_rr_parse_status(p, (size_t)(q - p));
 		if (q == p || e - q < 7 || memcmp(q, "/?$rid=", 7) != 0)
 			return false;
 		rid = sim_rr_id_parse(q + 7, (size_t)(e - q - 7));
 	} else {
 		if (msg->topic_len != plen)
 			return false;
-		for (size_t i = 0; msg->props.correlation_len == 8 && i < 8; i++)
-			rid = rid << 8 | msg->props.correlation[i];
-		for (size_t i = 0; i < msg->props.nuser; i++) {
-			const struct sim_mqtt_user_prop *u = &msg->props.user[i];
-
-			if (u->key_len == 6 && memcmp(u->key, "status", 6) == 0 && u->val_len < 5)
-				for (size_t j = 0; j < u->val_len && u->val[j] >= '0' &&
-				    u->val[j] <= '9'; j++)
-					status = status * 10 + (u->val[j] - '0');
-		}
+		rid = sim_rr_wire_id(&msg->props);
+		status = sim_rr_wire_status(&msg->props);
 	}
 	if ((m = radio_new(RADIO_D2C_ANSWER, msg->payload_len, r->qos)) == NULL)
 		return true;
@@ -1155,8 +1123,7 @@ on_message(void *arg, const struct sim_mqtt_msg *msg)
 			/* Without a Response Topic there is nowhere to answer. */
 			if (msg->props.response_topic == NULL || msg->props.correlation_len != 8)
 				return;
-			for (int i = 0; i < 8; i++)
-				rid = rid << 8 | msg->props.correlation[i];
+			rid = sim_rr_wire_id(&msg->props);
 			resp = msg->props.response_topic;
 			rlen = msg->props.response_topic_len;
 		}

@@ -180,9 +180,8 @@ send_one(struct sim_rr_cloud *c, struct pat *p, uint64_t intended)
 	uint32_t dev, n = 0;
 	size_t g = 0;
 	struct sim_rr_payload_vals pv;
-	struct sim_mqtt_props props;
+	struct sim_rr_wire w;
 	char id[256], rid[17], topic[512], payload[4096];
-	uint8_t corr[8];
 	size_t tlen, plen = 0;
 	uint64_t key;
 
@@ -211,19 +210,10 @@ send_one(struct sim_rr_cloud *c, struct pat *p, uint64_t intended)
 	}
 	if (tlen >= sizeof(topic))
 		return;     /* stays open and times out: the topic cannot be sent */
-	memset(&props, 0, sizeof(props));
-	if (r->conv == SIM_RR_CONV_MQTT5) {
-		for (int i = 0; i < 8; i++)
-			corr[i] = (uint8_t)(key >> (56 - 8 * i));
-		props.response_topic = c->resp_topic;
-		props.response_topic_len = strlen(c->resp_topic);
-		props.correlation = corr;
-		props.correlation_len = sizeof(corr);
-	}
 	/* Not connected: the request stays open and times out, which is what
 	 * a caller whose cloud link is down sees. */
 	(void)sim_consumer_publish(c->cons, topic, payload, plen, r->qos,
-	    r->conv == SIM_RR_CONV_MQTT5 ? &props : NULL);
+	    r->conv == SIM_RR_CONV_MQTT5 ? sim_rr_wire_request(&w, key, c->resp_topic) : NULL);
 }
 
 /* Sets the own timer for the next request due or deadline, but no sooner
@@ -360,26 +350,11 @@ answer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct answer *a = arg;
 	struct sim_rr_cloud *c = a->c;
-	struct sim_mqtt_props props;
-	struct sim_mqtt_user_prop up;
-	uint8_t corr[8];
-	char status[16];
+	struct sim_rr_wire w;
 
-	memset(&props, 0, sizeof(props));
-	if (a->mqtt5) {
-		for (int i = 0; i < 8; i++)
-			corr[i] = (uint8_t)(a->corr >> (56 - 8 * i));
-		snprintf(status, sizeof(status), "%d", a->status);
-		up = (struct sim_mqtt_user_prop){ .key = "status", .key_len = 6, .val = status,
-			.val_len = strlen(status) };
-		props.correlation = corr;
-		props.correlation_len = sizeof(corr);
-		props.user = &up;
-		props.nuser = 1;
-	}
 	if (c->cons != NULL)
 		(void)sim_consumer_publish(c->cons, a->data, a->data + a->topic_len + 1, a->len,
-		    a->qos, a->mqtt5 ? &props : NULL);
+		    a->qos, a->mqtt5 ? sim_rr_wire_answer(&w, a->corr, a->status) : NULL);
 	if (a->prev != NULL)
 		a->prev->next = a->next;
 	else
@@ -428,8 +403,7 @@ respond(struct sim_rr_cloud *c, const struct sim_rr_cfg *r, const struct sim_mqt
 	} else {
 		if (m->props.response_topic == NULL || m->props.correlation_len != 8)
 			return true;    /* nowhere to answer: the device times out */
-		for (int i = 0; i < 8; i++)
-			corr = corr << 8 | m->props.correlation[i];
+		corr = sim_rr_wire_id(&m->props);
 		tlen = (size_t)snprintf(topic, sizeof(topic), "%.*s",
 		    (int)m->props.response_topic_len, m->props.response_topic);
 	}
@@ -592,8 +566,8 @@ sim_rr_cloud_filters(const struct sim_rr_cloud *c, const char *const **filters, 
 	return c->nfilters;
 }
 
-static int
-parse_status(const char *s, size_t n)
+int
+sim_rr_parse_status(const char *s, size_t n)
 {
 	int v = 0;
 
@@ -605,6 +579,59 @@ parse_status(const char *s, size_t n)
 		v = v * 10 + (s[i] - '0');
 	}
 	return v;
+}
+
+static void
+wire_corr(struct sim_rr_wire *w, uint64_t id)
+{
+	memset(&w->props, 0, sizeof(w->props));
+	for (int i = 0; i < 8; i++)
+		w->corr[i] = (uint8_t)(id >> (56 - 8 * i));
+	w->props.correlation = w->corr;
+	w->props.correlation_len = sizeof(w->corr);
+}
+
+const struct sim_mqtt_props *
+sim_rr_wire_request(struct sim_rr_wire *w, uint64_t id, const char *response_topic)
+{
+	wire_corr(w, id);
+	w->props.response_topic = response_topic;
+	w->props.response_topic_len = response_topic != NULL ? strlen(response_topic) : 0;
+	return &w->props;
+}
+
+const struct sim_mqtt_props *
+sim_rr_wire_answer(struct sim_rr_wire *w, uint64_t id, int status)
+{
+	wire_corr(w, id);
+	snprintf(w->status, sizeof(w->status), "%d", status);
+	w->status_prop = (struct sim_mqtt_user_prop){ .key = "status", .key_len = 6,
+		.val = w->status, .val_len = strlen(w->status) };
+	w->props.user = &w->status_prop;
+	w->props.nuser = 1;
+	return &w->props;
+}
+
+uint64_t
+sim_rr_wire_id(const struct sim_mqtt_props *p)
+{
+	uint64_t id = 0;
+
+	for (size_t i = 0; p->correlation_len == 8 && i < 8; i++)
+		id = id << 8 | p->correlation[i];
+	return id;
+}
+
+int
+sim_rr_wire_status(const struct sim_mqtt_props *p)
+{
+	for (size_t i = 0; i < p->nuser; i++) {
+		const struct sim_mqtt_user_prop *u = &p->user[i];
+
+		if (u->key_len == 6 && memcmp(u->key, "status", 6) == 0)
+			return sim_rr_parse_status(u->val, u->val_len);
+	}
+	return 0;
 }
 
 bool
@@ -624,18 +651,8 @@ sim_rr_cloud_hook(void *arg, const struct sim_mqtt_msg *m)
 
 	if (m->topic_len == strlen(c->resp_topic) &&
 	    memcmp(m->topic, c->resp_topic, m->topic_len) == 0) {
-		uint64_t key = 0;
-		int status = 0;
-
-		for (size_t i = 0; m->props.correlation_len == 8 && i < 8; i++)
-			key = key << 8 | m->props.correlation[i];
-		for (size_t i = 0; i < m->props.nuser; i++) {
-			const struct sim_mqtt_user_prop *u = &m->props.user[i];
-
-			if (u->key_len == 6 && memcmp(u->key, "status", 6) == 0)
-				status = parse_status(u->val, u->val_len);
-		}
-		sim_rr_answer(c->rr, key, SIM_RR_ANY_DEVICE, status, now);
+		sim_rr_answer(c->rr, sim_rr_wire_id(&m->props), SIM_RR_ANY_DEVICE,
+		    sim_rr_wire_status(&m->props), now);
 		return true;
 	}
 	for (size_t i = 0; i < c->npats; i++) {
@@ -649,7 +666,7 @@ sim_rr_cloud_hook(void *arg, const struct sim_mqtt_msg *m)
 		dev = caps.id_len > 0 ? id_find(c, m->topic + caps.id_off, caps.id_len) :
 		    SIM_RR_ANY_DEVICE;
 		sim_rr_answer(c->rr, sim_rr_id_parse(m->topic + caps.rid_off, caps.rid_len), dev,
-		    parse_status(m->topic + caps.status_off, caps.status_len), now);
+		    sim_rr_parse_status(m->topic + caps.status_off, caps.status_len), now);
 		return true;
 	}
 	return false;

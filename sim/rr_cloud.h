@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "consumer.h"
+#include "mqtt_client.h"
 #include "rr.h"
 #include "scenario.h"
 #include "sim_err.h"
@@ -65,6 +66,26 @@ const struct sim_rr *sim_rr_cloud_tracker(const struct sim_rr_cloud *c, enum sim
     const struct sim_rr_opts **opts);
 /* The d2c tracker, which the fleet's devices open requests in. */
 struct sim_rr *sim_rr_cloud_d2c(struct sim_rr_cloud *c);
+
+/* The mqtt5 convention on the wire: a request carries its id as 8 bytes
+ * of Correlation Data (big-endian) and a Response Topic, an answer the
+ * same Correlation Data and a "status" user property. w holds what the
+ * returned properties point to; keep it while they are used. */
+struct sim_rr_wire {
+	struct sim_mqtt_props props;
+	struct sim_mqtt_user_prop status_prop;
+	uint8_t corr[8];
+	char status[12];
+};
+const struct sim_mqtt_props *sim_rr_wire_request(struct sim_rr_wire *w, uint64_t id,
+    const char *response_topic);
+const struct sim_mqtt_props *sim_rr_wire_answer(struct sim_rr_wire *w, uint64_t id, int status);
+/* What a received message says: its id (0 without 8 bytes of Correlation
+ * Data) and its status (0 without a numeric "status" property). */
+uint64_t sim_rr_wire_id(const struct sim_mqtt_props *p);
+int sim_rr_wire_status(const struct sim_mqtt_props *p);
+/* A status code's text (3 digits; 0 for anything else). */
+int sim_rr_parse_status(const char *s, size_t n);
 
 /* The options of sc's tracker for dir, for the report skeleton before a
  * run and for the fleet's method indices: fills methods (at most max, in

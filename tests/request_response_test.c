@@ -43,6 +43,30 @@ run(struct sim_broker *b, const char *dir, const char *yaml, int want_rc)
 	return th_report(dir);
 }
 
+/* Starts an external responder, a shell pipeline in its own process
+ * group, and gives it a second to subscribe. */
+static int
+start_responder(const char *cmd)
+{
+	int pid = fork();
+
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	sleep(1);
+	return pid;
+}
+
+static void
+stop_responder(int pid)
+{
+	kill(-pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 #define C2D "patterns.request_response.c2d."
 #define D2C "patterns.request_response.d2c."
 
@@ -206,14 +230,7 @@ test_duplicate_and_unmatched(void)
 	    "mosquitto_pub -h 127.0.0.1 -p %u -q 1 -t \"devices/$id/methods/res/200/?\\$rid=00000000ffffffff\" -m '{}'; "
 	    "done", (unsigned)sim_broker_port(b), (unsigned)sim_broker_port(b),
 	    (unsigned)sim_broker_port(b));
-	pid = fork();
-	CU_ASSERT_FATAL(pid >= 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	sleep(1);           /* the external responder subscribes first */
+	pid = start_responder(cmd);
 	r = run(b, dir,
 	    "name: rr-dup\n"
 	    "duration: 4s\n"
@@ -226,8 +243,7 @@ test_duplicate_and_unmatched(void)
 	    "patterns:\n"
 	    "  - request_response: { direction: c2d, method: get_state, rate: 5/s, timeout: 2s }\n",
 	    1);
-	kill(-pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	stop_responder(pid);
 	if (r != NULL) {
 		/* The built-in check fails the run: that is exit 1. */
 		CU_ASSERT_EQUAL(check_passed(r, "request_response.c2d.one_answer_each"), 0);
@@ -328,14 +344,7 @@ test_d2c_external(void)
 	    "mosquitto_pub -h 127.0.0.1 -p %u -q 1 -t \"devices/$id/res/$st/?\\$rid=$rid\" "
 	    "-m '{\"config\": \"ext\"}'; "
 	    "done", (unsigned)sim_broker_port(b), (unsigned)sim_broker_port(b));
-	pid = fork();
-	CU_ASSERT_FATAL(pid >= 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	sleep(1);
+	pid = start_responder(cmd);
 	r = run(b, dir,
 	    "name: rr-d2c-external\n"
 	    "duration: 4s\n"
@@ -348,8 +357,7 @@ test_d2c_external(void)
 	    "  - request_response: { direction: d2c, method: get_config, every: 1s, timeout: 3s,\n"
 	    "      responder: external, expect: { status: [200], field: config, equals: ext } }\n",
 	    0);
-	kill(-pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	stop_responder(pid);
 	if (r != NULL) {
 		/* 5 devices, 4 s, one a second; device 0's answers are 500s. */
 		CU_ASSERT_EQUAL(th_num(r, D2C "sent"), 20);
