@@ -1,12 +1,12 @@
 #include "dev_payload.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dev_device.h"
+#include "dev_fmt.h"
 #include "dev_model.h"
 #include "hal_clock.h"
 
@@ -33,12 +33,9 @@ enum kind {
 	K_ARG,
 };
 
-enum fmt { F_DEFAULT, F_FIXED, F_EXP, F_INT };
-
 struct seg {
 	uint8_t kind;
-	uint8_t fmt;
-	uint8_t prec;
+	struct dev_fmt_spec fmt;
 	uint16_t idx;           /* sensor slot or actuator index */
 	uint32_t off, len;      /* literal text or flash key (NUL-terminated), in text */
 	uint32_t name_off;      /* the field's name in src, for dev_payload_uses */
@@ -163,22 +160,6 @@ slot_for(struct dev_payload *p, const struct dev_model *m, int si)
 	return (int)p->nslots++;
 }
 
-/* Parses ":FORMAT" at s[0..n) into sg. */
-static int
-parse_format(const char *s, size_t n, struct seg *sg)
-{
-	if (n == 1 && s[0] == 'd') {
-		sg->fmt = F_INT;
-		return 0;
-	}
-	if (n == 3 && s[0] == '.' && s[1] >= '0' && s[1] <= '9' && (s[2] == 'f' || s[2] == 'e')) {
-		sg->fmt = s[2] == 'f' ? F_FIXED : F_EXP;
-		sg->prec = (uint8_t)(s[1] - '0');
-		return 0;
-	}
-	return -1;
-}
-
 /* Parses the field src[open..close], braces included, into sg. */
 static enum hal_err
 parse_field(struct dev_payload *p, const struct dev_model *m, unsigned allowed, const char *src,
@@ -193,10 +174,10 @@ parse_field(struct dev_payload *p, const struct dev_model *m, unsigned allowed, 
 	if ((colon = memchr(name, ':', n)) != NULL) {
 		fn = n - (size_t)(colon - name) - 1;
 		n = (size_t)(colon - name);
-		if (parse_format(colon + 1, fn, sg) != 0) {
+		if (dev_fmt_parse(&sg->fmt, colon + 1, fn) != 0) {
 			hal_seterr(err, errlen,
-			    "bad format '%.*s' in %.*s; expected .Nf or .Ne with N from 0 to 9, or d",
-			    (int)fn, colon + 1, fl, src + open);
+			    "bad format '%.*s' in %.*s; " DEV_FMT_EXPECTED_FORMAT, (int)fn,
+			    colon + 1, fl, src + open);
 			return HAL_ERR_INVAL;
 		}
 	}
@@ -289,7 +270,9 @@ dev_payload_compile(const char *src, const struct dev_model *m, unsigned allowed
     struct dev_payload **out, char *err, size_t errlen, size_t *offset)
 {
 	struct dev_payload *p = NULL;
-	size_t len, maxsegs = 1, i = 0, lit0 = 0, off = 0, escaped = 0;
+	struct dev_fmt_scan sc = { .src = src };
+	size_t len, maxsegs = 1, lit0 = 0, off = 0;
+	enum dev_fmt_tok tok;
 	enum hal_err rv = HAL_ERR_NOMEM;
 
 	*out = NULL;
@@ -298,7 +281,7 @@ dev_payload_compile(const char *src, const struct dev_model *m, unsigned allowed
 		hal_seterr(err, errlen, "no template");
 		goto out;
 	}
-	len = strlen(src);
+	sc.len = len = strlen(src);
 	if (len > UINT32_MAX / 2) {
 		rv = HAL_ERR_INVAL;
 		hal_seterr(err, errlen, "template too long");
@@ -313,73 +296,44 @@ dev_payload_compile(const char *src, const struct dev_model *m, unsigned allowed
 	    (p->text = malloc(2 * len + 2)) == NULL || (p->src = strdup(src)) == NULL)
 		goto out;
 	rv = HAL_OK;
-	while (i < len) {
-		char c = src[i];
+	while ((tok = dev_fmt_next(&sc)) != DEV_FMT_END) {
+		size_t open = sc.open, close = sc.close;
+		struct seg sg;
 
-		/* {{ is a brace; }} is one only when it closes a {{, so that
-		 * JSON's own nested objects, "}}", come out as written. */
-		if (c == '{' && src[i + 1] == '{') {
-			p->text[p->ntext++] = c;
-			escaped++;
-			i += 2;
+		if (tok == DEV_FMT_CHAR) {
+			p->text[p->ntext++] = sc.c;
 			continue;
 		}
-		if (c == '}' && src[i + 1] == '}' && escaped > 0) {
-			p->text[p->ntext++] = c;
-			escaped--;
-			i += 2;
-			continue;
+		off = open;
+		if (tok == DEV_FMT_UNCLOSED) {
+			rv = HAL_ERR_INVAL;
+			hal_seterr(err, errlen, "unclosed field at '%.*s'; " DEV_FMT_EXPECTED_CLOSE,
+			    (int)(close - open > 30 ? 30 : close - open), src + open);
+			goto out;
 		}
-		/* JSON puts a quote or a space after '{', never a letter, so
-		 * only a letter makes a field and the template's own braces
-		 * need no escaping. */
-		if (c == '{' && ((src[i + 1] >= 'a' && src[i + 1] <= 'z') ||
-		    (src[i + 1] >= 'A' && src[i + 1] <= 'Z'))) {
-			size_t close = i + 1;
-			struct seg sg;
-
-			while (close < len && src[close] != '}' && src[close] != '{' &&
-			    src[close] != '"' && src[close] != '\n')
-				close++;
-			if (close >= len || src[close] != '}') {
-				off = i;
+		for (size_t k = open + 1; k < close && src[k] != ':'; k++)
+			if (!field_char(src[k]) && !(k > open + 6 &&
+			    memcmp(src + open + 1, "flash.", 6) == 0)) {
 				rv = HAL_ERR_INVAL;
 				hal_seterr(err, errlen,
-				    "unclosed field at '%.*s'; expected '}' (write {{ for a literal brace)",
-				    (int)(close - i > 30 ? 30 : close - i), src + i);
+				    "unexpected '%c' in field %.*s; names are letters, digits, '.', '-' and '_'",
+				    src[k], (int)(close - open + 1), src + open);
 				goto out;
 			}
-			for (size_t k = i + 1; k < close && src[k] != ':'; k++)
-				if (!field_char(src[k]) && !(k > i + 6 &&
-				    memcmp(src + i + 1, "flash.", 6) == 0)) {
-					off = i;
-					rv = HAL_ERR_INVAL;
-					hal_seterr(err, errlen,
-					    "unexpected '%c' in field %.*s; names are letters, digits, '.', '-' and '_'",
-					    src[k], (int)(close - i + 1), src + i);
-					goto out;
-				}
-			/* The literal before goes first: a flash key is added to
-			 * the text too. */
-			if (p->ntext > lit0)
-				p->segs[p->nsegs++] = (struct seg){ .kind = K_LIT,
-				    .off = (uint32_t)lit0, .len = (uint32_t)(p->ntext - lit0) };
-			if ((rv = parse_field(p, m, allowed, src, i, close, &sg, err, errlen)) !=
-			    HAL_OK) {
-				off = i;
-				goto out;
-			}
-			p->segs[p->nsegs++] = sg;
-			lit0 = p->ntext;
-			i = close + 1;
-			continue;
-		}
-		p->text[p->ntext++] = c;
-		i++;
+		/* The literal before goes first: a flash key is added to the
+		 * text too. */
+		if (p->ntext > lit0)
+			p->segs[p->nsegs++] = (struct seg){ .kind = K_LIT, .off = (uint32_t)lit0,
+			    .len = (uint32_t)(p->ntext - lit0) };
+		if ((rv = parse_field(p, m, allowed, src, open, close, &sg, err, errlen)) != HAL_OK)
+			goto out;
+		p->segs[p->nsegs++] = sg;
+		lit0 = p->ntext;
 	}
 	if (p->ntext > lit0)
 		p->segs[p->nsegs++] = (struct seg){ .kind = K_LIT, .off = (uint32_t)lit0,
 		    .len = (uint32_t)(p->ntext - lit0) };
+	off = 0;
 	*out = p;
 	p = NULL;
 out:
@@ -411,128 +365,13 @@ dev_payload_uses(const struct dev_payload *p, const char *field)
 
 /* Rendering. Nothing here allocates. */
 
-struct out {
-	char *buf;
-	size_t cap;
-	size_t len;
-};
-
-static inline void
-put(struct out *o, const char *s, size_t n)
-{
-	/* One byte is kept for the NUL; the length counts everything. */
-	if (o->cap > 0 && o->len < o->cap - 1) {
-		size_t room = o->cap - 1 - o->len;
-
-		memcpy(o->buf + o->len, s, n < room ? n : room);
-	}
-	o->len += n;
-}
-
 static void
-put_uint(struct out *o, uint64_t v)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	put(o, tmp + i, sizeof(tmp) - i);
-}
-
-static void
-put_num(struct out *o, double v, const struct seg *sg)
-{
-	/* Large enough for %.9f of DBL_MAX. */
-	char tmp[400];
-	int n;
-
-	if (!isfinite(v)) {
-		put(o, "null", 4);
-		return;
-	}
-	switch (sg->fmt) {
-	case F_FIXED:
-		n = snprintf(tmp, sizeof(tmp), "%.*f", sg->prec, v);
-		break;
-	case F_EXP:
-		n = snprintf(tmp, sizeof(tmp), "%.*e", sg->prec, v);
-		break;
-	case F_INT:
-		/* Adding 0 turns a rounded -0 into 0. */
-		n = snprintf(tmp, sizeof(tmp), "%.0f", round(v) + 0.0);
-		break;
-	default:
-		n = snprintf(tmp, sizeof(tmp), "%.6g", v);
-		break;
-	}
-	if (n > 0)
-		put(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-/* An integer field: exact by default, else formatted as a number. */
-static void
-put_int(struct out *o, int64_t v, const struct seg *sg)
-{
-	if (sg->fmt != F_DEFAULT) {
-		put_num(o, (double)v, sg);
-		return;
-	}
-	if (v < 0) {
-		put(o, "-", 1);
-		put_uint(o, (uint64_t)0 - (uint64_t)v);
-	} else {
-		put_uint(o, (uint64_t)v);
-	}
-}
-
-/* s[0..n) escaped for the inside of a JSON string. */
-static void
-put_escaped(struct out *o, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char e[6];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(o, s + run, i - run);
-		run = i + 1;
-		if (c == '"' || c == '\\') {
-			e[0] = '\\';
-			e[1] = (char)c;
-			put(o, e, 2);
-		} else if (c == '\n') {
-			put(o, "\\n", 2);
-		} else {
-			memcpy(e, "\\u00", 4);
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 15];
-			put(o, e, 6);
-		}
-	}
-	put(o, s + run, n - run);
-}
-
-static void
-put_str(struct out *o, const char *s)
-{
-	if (s != NULL)
-		put_escaped(o, s, strlen(s));
-}
-
-static void
-put_bool(struct out *o, int b)
+put_bool(struct dev_fmt_out *o, int b)
 {
 	if (b)
-		put(o, "true", 4);
+		dev_fmt_put(o, "true", 4);
 	else
-		put(o, "false", 5);
+		dev_fmt_put(o, "false", 5);
 }
 
 size_t
@@ -541,7 +380,7 @@ dev_payload_render(const struct dev_payload *p, struct dev_device *d,
 {
 	/* Without a timebase the wall clock starts at the unix epoch. */
 	static const struct hal_timebase epoch = { .time_scale = 1 };
-	struct out o = { .buf = buf, .cap = cap };
+	struct dev_fmt_out o = { .buf = buf, .cap = cap };
 	double vals[MAX_SLOTS];
 	int64_t t = ctx->t;
 	uint64_t ut = t > 0 ? (uint64_t)t : 0;
@@ -566,16 +405,17 @@ dev_payload_render(const struct dev_payload *p, struct dev_device *d,
 
 		switch ((enum kind)sg->kind) {
 		case K_LIT:
-			put(&o, p->text + sg->off, sg->len);
+			dev_fmt_put(&o, p->text + sg->off, sg->len);
 			break;
 		case K_SENSOR:
-			put_num(&o, vals[sg->idx], sg);
+			dev_fmt_put_num(&o, vals[sg->idx], &sg->fmt);
 			break;
 		case K_ACT_OUT:
-			put_num(&o, hal_actuator_output(&d->actuators[sg->idx], ut), sg);
+			dev_fmt_put_num(&o, hal_actuator_output(&d->actuators[sg->idx], ut),
+			    &sg->fmt);
 			break;
 		case K_ACT_TARGET:
-			put_num(&o, hal_actuator_value(&d->actuators[sg->idx]), sg);
+			dev_fmt_put_num(&o, hal_actuator_value(&d->actuators[sg->idx]), &sg->fmt);
 			break;
 		case K_ACT_MOVING:
 			put_bool(&o, hal_actuator_moving(&d->actuators[sg->idx], ut));
@@ -589,11 +429,11 @@ dev_payload_render(const struct dev_payload *p, struct dev_device *d,
 
 			if (d->flash != NULL &&
 			    hal_flash_get(d->flash, p->text + sg->off, &v, &n) == HAL_OK) {
-				put(&o, "\"", 1);
-				put_escaped(&o, v, n);
-				put(&o, "\"", 1);
+				dev_fmt_put(&o, "\"", 1);
+				dev_fmt_put_escaped(&o, v, n);
+				dev_fmt_put(&o, "\"", 1);
 			} else {
-				put(&o, "null", 4);
+				dev_fmt_put(&o, "null", 4);
 			}
 			break;
 		}
@@ -602,40 +442,38 @@ dev_payload_render(const struct dev_payload *p, struct dev_device *d,
 
 			hal_clock_iso(hal_wallclock_unix(&d->wc, ctx->tb != NULL ? ctx->tb : &epoch, t),
 			    iso, sizeof(iso));
-			put(&o, iso, HAL_ISO_SIZE - 1);
+			dev_fmt_put(&o, iso, HAL_ISO_SIZE - 1);
 			break;
 		}
 		case K_CLOCK_MS: {
 			int64_t u = hal_wallclock_unix(&d->wc, ctx->tb != NULL ? ctx->tb : &epoch, t);
 
 			/* Floor, as the ISO form truncates. */
-			put_int(&o, u / 1000000 - (u % 1000000 < 0), sg);
+			dev_fmt_put_int(&o, u / 1000000 - (u % 1000000 < 0), &sg->fmt);
 			break;
 		}
 		case K_POWER:
-			put_num(&o, hal_power_pct(&d->power, ut), sg);
+			dev_fmt_put_num(&o, hal_power_pct(&d->power, ut), &sg->fmt);
 			break;
 		case K_ID:
-			put_str(&o, ctx->id);
+			dev_fmt_put_str(&o, ctx->id);
 			break;
 		case K_N:
-			put_int(&o, d->index, sg);
+			dev_fmt_put_int(&o, d->index, &sg->fmt);
 			break;
 		case K_GROUP:
-			put_str(&o, d->group);
+			dev_fmt_put_str(&o, d->group);
 			break;
 		case K_SEQ:
-			put_int(&o, ctx->seq, sg);
+			dev_fmt_put_int(&o, ctx->seq, &sg->fmt);
 			break;
 		case K_BOOTS:
-			put_int(&o, d->boots, sg);
+			dev_fmt_put_int(&o, d->boots, &sg->fmt);
 			break;
 		case K_ARG:
-			put_str(&o, ctx->arg);
+			dev_fmt_put_str(&o, ctx->arg);
 			break;
 		}
 	}
-	if (cap > 0)
-		buf[o.len < cap ? o.len : cap - 1] = '\0';
-	return o.len;
+	return dev_fmt_end(&o);
 }
