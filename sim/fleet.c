@@ -1803,6 +1803,14 @@ sim_fleet_disconnect_all(struct sim_fleet *f)
 void
 sim_fleet_stats(struct sim_fleet *f, struct sim_fleet_stats *out)
 {
+	f->st.connect = f->connect_hist;
+	f->st.last_error = f->last_error;
+	*out = f->st;
+}
+
+void
+sim_fleet_stats_full(struct sim_fleet *f, struct sim_fleet_stats *out)
+{
 	f->st.resent = 0;
 	f->st.decode_errors = 0;
 	for (uint32_t i = 0; i < f->ndevs; i++) {
@@ -1814,7 +1822,5 @@ sim_fleet_stats(struct sim_fleet *f, struct sim_fleet_stats *out)
 		f->st.resent += ms.resent;
 		f->st.decode_errors += ms.decode_errors;
 	}
-	f->st.connect = f->connect_hist;
-	f->st.last_error = f->last_error;
-	*out = f->st;
+	sim_fleet_stats(f, out);
 }

@@ -72,7 +72,12 @@ void sim_fleet_disconnect_all(struct sim_fleet *f);
  * adding its own: under load, wake-ups are most of the CPU. */
 void sim_fleet_set_tick_hook(struct sim_fleet *f, void (*fn)(void *arg, uint64_t now),
     void *arg);
-/* The stats; valid until the next call into the fleet. */
+/* The stats; valid until the next call into the fleet. resent and
+ * decode_errors are those of the last sim_fleet_stats_full. */
 void sim_fleet_stats(struct sim_fleet *f, struct sim_fleet_stats *out);
+/* The same with resent and decode_errors summed over every device's
+ * client: a walk of the whole fleet, whose cold memory costs milliseconds
+ * at 5,000 devices, so it is for the report, not for every second. */
+void sim_fleet_stats_full(struct sim_fleet *f, struct sim_fleet_stats *out);
 
 #endif

@@ -494,7 +494,7 @@ write_report(struct run *r)
 	r->next_sample = 0;
 	sample(r, sim_now_ns());
 	if (r->fleet != NULL)
-		sim_fleet_stats(r->fleet, &fs);
+		sim_fleet_stats_full(r->fleet, &fs);
 	if (r->drained_at == 0)
 		r->drained_at = sim_now_ns();
 	in = (struct sim_report_in){
