@@ -231,3 +231,12 @@ hal_power_note_tx(struct hal_power *p, uint64_t t, uint64_t n)
 	p->tx_bytes += n;
 	p->cut_at = cut_time(p, t);
 }
+
+bool
+hal_power_crash(struct hal_power *p, uint64_t t)
+{
+	if (hal_power_state(p, t) != HAL_POWER_ON)
+		return false;
+	p->booted_at = t + p->cfg->boot_time;
+	return true;
+}

@@ -17,6 +17,7 @@
 #ifndef HAL_POWER_H
 #define HAL_POWER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -101,5 +102,13 @@ double hal_power_pct(const struct hal_power *p, uint64_t t);
 /* The device transmitted n bytes at t: they drain the battery and may
  * bring the cutoff forward (to t at the earliest). */
 void hal_power_note_tx(struct hal_power *p, uint64_t t, uint64_t n);
+
+/* A crash forced from outside at t (a scenario's fault injection, such as
+ * two-phase commit's crash_after_vote), on top of the model's own: the
+ * device boots again after boot_time, as after any crash. The engine
+ * handles it as it would a HAL_POWER_CRASH it took. False, and nothing
+ * changes, if the device is dead, already booting at t, or has no
+ * config. */
+bool hal_power_crash(struct hal_power *p, uint64_t t);
 
 #endif

@@ -213,6 +213,28 @@ test_config_and_size(void)
 	CU_ASSERT(sizeof(struct hal_power) + sizeof(struct hal_link) <= 160);
 }
 
+/* A crash forced from outside boots like the model's own. */
+static void
+test_forced_crash(void)
+{
+	struct hal_power_config c = { .boot_time = 50 };
+	struct hal_power p;
+	uint64_t at;
+
+	CU_ASSERT_EQUAL_FATAL(hal_power_init(&p, &c, 1, "g", 0, 0), HAL_OK);
+	CU_ASSERT_TRUE(hal_power_crash(&p, 100));
+	CU_ASSERT_EQUAL(hal_power_state(&p, 120), HAL_POWER_BOOTING);
+	/* Already booting: a second crash changes nothing. */
+	CU_ASSERT_FALSE(hal_power_crash(&p, 120));
+	CU_ASSERT_EQUAL(hal_power_next(&p, &at), HAL_POWER_BOOTED);
+	CU_ASSERT_EQUAL(at, 150);
+	CU_ASSERT_EQUAL(hal_power_take(&p, 149), HAL_POWER_NONE);
+	CU_ASSERT_EQUAL(hal_power_take(&p, 150), HAL_POWER_BOOTED);
+	CU_ASSERT_EQUAL(hal_power_state(&p, 150), HAL_POWER_ON);
+	CU_ASSERT_TRUE(hal_power_crash(&p, 200));
+	hal_power_fini(&p);
+}
+
 int
 main(void)
 {
@@ -222,6 +244,7 @@ main(void)
 		{ "reboot and crash mtbf", test_mtbf },
 		{ "crash keeps flash", test_crash_keeps_flash },
 		{ "config and size", test_config_and_size },
+		{ "forced crash", test_forced_crash },
 		{ NULL, NULL },
 	};
 
