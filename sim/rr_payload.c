@@ -227,7 +227,8 @@ parse_field(const char *src, size_t open, size_t close, struct seg *sg, char *er
 		enum kind kind;
 	} names[] = {
 		{ "id", K_ID }, { "n", K_N }, { "group", K_GROUP }, { "method", K_METHOD },
-		{ "seq", K_SEQ }, { "rand.uniform", K_UNIFORM }, { "rand.int", K_INT },
+		{ "seq", K_SEQ }, { "tx.n", K_SEQ }, { "rand.uniform", K_UNIFORM },
+		{ "rand.int", K_INT },
 	};
 	const char *fld = src + open;
 	int fl = (int)(close - open + 1 > QUOTE_MAX ? QUOTE_MAX : close - open + 1);
@@ -245,7 +246,7 @@ parse_field(const char *src, size_t open, size_t close, struct seg *sg, char *er
 	if (sg->kind == K_LIT || (sg->kind != K_UNIFORM && sg->kind != K_INT && i < close &&
 	    src[i] != ':')) {
 		hal_seterr(err, errlen,
-		    "unknown field %.*s; expected {id}, {n}, {group}, {method}, {seq}, {rand.uniform(A,B)} or {rand.int(A,B)}",
+		    "unknown field %.*s; expected {id}, {n}, {group}, {method}, {seq}, {tx.n}, {rand.uniform(A,B)} or {rand.int(A,B)}",
 		    fl, fld);
 		return SIM_ERR_SCENARIO;
 	}

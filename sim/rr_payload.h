@@ -8,6 +8,8 @@
  *                         group, and group name
  *   method                the method's name
  *   seq                   the request's sequence number
+ *   tx.n                  the same number under the name a two-phase
+ *                         commit's change uses: the transaction's number
  *   rand.uniform(A,B)     a uniform double in [A, B)
  *   rand.int(A,B)         a uniform integer in [A, B], both included
  * A and B are decimal numbers (a leading '-', digits, for uniform an
@@ -41,7 +43,7 @@ struct sim_rr_payload_vals {
 	uint32_t n;
 	const char *group;
 	const char *method;
-	uint64_t seq;
+	uint64_t seq;           /* {seq}, and {tx.n} in a two-phase commit's change */
 	uint64_t seed;          /* seeds the random fields */
 };
 

@@ -73,6 +73,21 @@ test_fields(void)
 	check("[{id}|{n}|{seq}]", NULL, "[|0|0]");
 }
 
+/* {tx.n} is {seq} under the name a two-phase commit's change uses: the
+ * same value, the same formats. */
+static void
+test_tx_n(void)
+{
+	struct sim_rr_payload_vals v = dev7;
+
+	check("{\"tx\": {tx.n}}", &v, "{\"tx\": 42}");
+	check("{\"key_slot\": {tx.n}, \"seq\": {seq}}", &v, "{\"key_slot\": 42, \"seq\": 42}");
+	check("{tx.n:.2f}|{tx.n:d}", &v, "42.00|42");
+	v.seq = UINT64_MAX;
+	check("{tx.n}", &v, "18446744073709551615");
+	check("{tx.n}", NULL, "0");
+}
+
 static void
 test_formats(void)
 {
@@ -314,11 +329,14 @@ test_errors(void)
 {
 	/* Unknown fields. */
 	check_error("x{rnd.x}", 1,
-	    "unknown field {rnd.x}; expected {id}, {n}, {group}, {method}, {seq}, {rand.uniform(A,B)} or {rand.int(A,B)}");
+	    "unknown field {rnd.x}; expected {id}, {n}, {group}, {method}, {seq}, {tx.n}, {rand.uniform(A,B)} or {rand.int(A,B)}");
 	check_error("{\"a\": {ID}}", 6, "unknown field {ID}");
 	check_error("{id x}", 0, "unknown field {id x}");
 	check_error("{n(1,2)}", 0, "unknown field {n(1,2)}");
 	check_error("{rand.uniformx(1,2)}", 0, "unknown field {rand.uniformx(1,2)}");
+	check_error("{tx.nn}", 0, "unknown field {tx.nn}");
+	check_error("{tx}", 0, "unknown field {tx}");
+	check_error("{\"k\": {tx.n x}}", 6, "unknown field {tx.n x}");
 	/* The offset counts bytes: the é before is two. */
 	check_error("h\xc3\xa9llo {bad}", 7, "unknown field {bad}");
 	/* Bad arguments. */
@@ -384,6 +402,7 @@ main(void)
 {
 	static const struct fs_test tests[] = {
 		{ "every field", test_fields },
+		{ "tx.n is seq", test_tx_n },
 		{ "number formats", test_formats },
 		{ "JSON braces and {{ }}", test_json_braces },
 		{ "rand.uniform within bounds, mean centred", test_uniform_range },

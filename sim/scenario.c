@@ -753,6 +753,24 @@ find_any(const char *s, const char *set)
 	return s[n] != '\0' ? (long)n : -1;
 }
 
+/* What any topic name's source text must be, whatever its variables
+ * render to: not empty, free of wildcards, and outside the '$' topics the
+ * broker reserves. */
+static enum sim_err
+check_topic_text(struct loader *l, int id, const char *src)
+{
+	long off;
+
+	if (src[0] == '\0')
+		return fail(l, id, "expected a topic name, not an empty string");
+	if ((off = find_any(src, "+#")) >= 0)
+		return fail_at(l, id, (size_t)off,
+		    "'%c' is a wildcard; a topic name cannot contain '+' or '#'", src[off]);
+	if (src[0] == '$')
+		return fail(l, id, "topics starting with '$' are reserved for the broker");
+	return SIM_OK;
+}
+
 /* The topic must render to a valid topic name for every device: no
  * wildcards, and no '/' from a variable, which would also break the
  * subscription filter the consumer derives from it. */
@@ -766,14 +784,10 @@ check_topic(struct loader *l, struct sim_group *g, int gid, int idid, int topici
 	size_t idlen, topiclen;
 	char *id;
 	long off;
+	enum sim_err rv;
 
-	if (src[0] == '\0')
-		return fail(l, topicid, "expected a topic name, not an empty string");
-	if ((off = find_any(src, "+#")) >= 0)
-		return fail_at(l, topicid, (size_t)off,
-		    "'%c' is a wildcard; a topic name cannot contain '+' or '#'", src[off]);
-	if (src[0] == '$')
-		return fail(l, topicid, "topics starting with '$' are reserved for the broker");
+	if ((rv = check_topic_text(l, topicid, src)) != SIM_OK)
+		return rv;
 	/* Group names are checked to be one path segment where they are read. */
 	if ((uses & SIM_TMPL_ID) && (off = find_any(sim_tmpl_source(g->id), "/+#")) >= 0)
 		return fail_at(l, idid, (size_t)off,
@@ -2724,37 +2738,51 @@ static const char *const rr_responders[] = { "fleetsim", "external", NULL };
 #define DEFAULT_RR_TIMEOUT_NS (5 * NS_PER_S)
 #define MAX_RR_PATTERNS 32
 
+/* Fractions, written as 0.5 or 50%. */
+static const struct unit frac_u[] = { { "%", 0.01 }, { "", 1 }, { NULL, 0 } };
+
+/* targets: which devices a pattern reaches. keys start with group and
+ * share; v gets the nodes of all of them, for the keys a pattern adds
+ * and for messages about the group. *group is -1 until one is named. */
 static enum sim_err
-load_targets(struct loader *l, int id, struct sim_rr_cfg *r)
+load_targets(struct loader *l, int id, const char *const *keys, int *v, int *group,
+    double *share)
 {
-	int v[MAX_KEYS], k;
 	enum sim_err rv;
 
 	if ((rv = get_keys(l, id, "targets", "a mapping like { group: rooms, share: 0.5 }",
-	    targets_keys, v)) != SIM_OK)
+	    keys, v)) != SIM_OK)
 		return rv;
 	if (present(l, v[0])) {
 		const char *g = scalar(l, v[0]);
 
 		for (size_t i = 0; g != NULL && i < l->sc->ngroups; i++)
 			if (strcmp(l->sc->groups[i].name, g) == 0)
-				r->group = (int)i;
-		if (r->group < 0)
+				*group = (int)i;
+		if (*group < 0)
 			return fail(l, v[0], "expected the name of a fleet group");
 	}
 	if (present(l, v[1])) {
-		static const struct unit u[] = { { "%", 0.01 }, { "", 1 }, { NULL, 0 } };
-
-		if ((rv = get_number(l, v[1], u, "a share like 0.5 or 50%", &r->share)) != SIM_OK)
+		if ((rv = get_number(l, v[1], frac_u, "a share like 0.5 or 50%", share)) != SIM_OK)
 			return rv;
-		if (!(r->share > 0 && r->share <= 1))
+		if (!(*share > 0 && *share <= 1))
 			return fail(l, v[1], "expected a share above 0 and at most 1 (or 100%%)");
 	}
-	if (present(l, v[2])) {
-		if ((rv = get_name_in(l, v[2], rr_picks, "a pick", &k)) != SIM_OK)
-			return rv;
-		r->random = k == 1;
-	}
+	return SIM_OK;
+}
+
+/* A rate for the whole fleet, per second. */
+static enum sim_err
+get_fleet_rate(struct loader *l, int id, double *out)
+{
+	static const struct unit u[] = { { "/s", 1 }, { "/m", 1.0 / 60 }, { "/min", 1.0 / 60 },
+		{ "", 1 }, { NULL, 0 } };
+	enum sim_err rv;
+
+	if ((rv = get_number(l, id, u, "a rate like 200/s", out)) != SIM_OK)
+		return rv;
+	if (!(*out > 0 && *out <= 1e6))
+		return fail(l, id, "expected a rate above 0 and at most 1000000/s");
 	return SIM_OK;
 }
 
@@ -2840,11 +2868,9 @@ load_expect(struct loader *l, int id, struct sim_rr_cfg *r)
 static enum sim_err
 load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
 {
-	static const struct unit rate_u[] = { { "/s", 1 }, { "/m", 1.0 / 60 }, { "/min", 1.0 / 60 },
-		{ "", 1 }, { NULL, 0 } };
 	bool c2d;
 	const char *req_default, *res_default = NULL;
-	int v[MAX_KEYS], k;
+	int v[MAX_KEYS], w[MAX_KEYS], k;
 	uint64_t x;
 	enum sim_err rv;
 
@@ -2889,10 +2915,8 @@ load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
 	if (c2d) {
 		if (v[RK_RATE] == 0)
 			return missing(l, id, "rate", "a c2d request_response");
-		if ((rv = get_number(l, v[RK_RATE], rate_u, "a rate like 200/s", &r->rate)) != SIM_OK)
+		if ((rv = get_fleet_rate(l, v[RK_RATE], &r->rate)) != SIM_OK)
 			return rv;
-		if (!(r->rate > 0 && r->rate <= 1e6))
-			return fail(l, v[RK_RATE], "expected a rate above 0 and at most 1000000/s");
 	} else {
 		if (v[RK_EVERY] == 0)
 			return missing(l, id, "every", "a d2c request_response");
@@ -2908,8 +2932,16 @@ load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
 			return rv;
 		r->qos = (int)x;
 	}
-	if (present(l, v[RK_TARGETS]) && (rv = load_targets(l, v[RK_TARGETS], r)) != SIM_OK)
-		return rv;
+	if (present(l, v[RK_TARGETS])) {
+		if ((rv = load_targets(l, v[RK_TARGETS], targets_keys, w, &r->group,
+		    &r->share)) != SIM_OK)
+			return rv;
+		if (present(l, w[2])) {
+			if ((rv = get_name_in(l, w[2], rr_picks, "a pick", &k)) != SIM_OK)
+				return rv;
+			r->random = k == 1;
+		}
+	}
 	if (present(l, v[RK_RESPONDER])) {
 		if ((rv = get_name_in(l, v[RK_RESPONDER], rr_responders, "a responder", &k)) != SIM_OK)
 			return rv;
@@ -2988,12 +3020,288 @@ load_rr(struct loader *l, int id, struct sim_rr_cfg *r)
 	return SIM_OK;
 }
 
+/* patterns: two-phase commit (docs/two-phase-commit.md). */
+
+static const char *const tpc_keys[] = {
+	"coordinator", "group_size", "targets", "rate", "deadline", "resend", "recovery", "change",
+	"qos", "min_battery", "topics", "faults", "log", "coordinator_bug", NULL,
+};
+enum { TK_COORDINATOR, TK_GROUP_SIZE, TK_TARGETS, TK_RATE, TK_DEADLINE, TK_RESEND, TK_RECOVERY,
+	TK_CHANGE, TK_QOS, TK_MIN_BATTERY, TK_TOPICS, TK_FAULTS, TK_LOG, TK_BUG };
+static const char *const tpc_targets_keys[] = { "group", "share", NULL };
+static const char *const tpc_topic_keys[] = { "prepare", "decision", "vote", "ack", "query",
+	NULL };
+enum { TT_PREPARE, TT_DECISION, TT_VOTE, TT_ACK, TT_QUERY };
+static const char *const tpc_fault_keys[] = {
+	"vote_no", "crash_before_vote", "crash_after_vote", "reboot_during_commit", "message_loss",
+	"partition", "partition_for", "coordinator_crash", "coordinator_down", NULL,
+};
+enum { TF_VOTE_NO, TF_CRASH_BEFORE, TF_CRASH_AFTER, TF_REBOOT, TF_LOSS, TF_PARTITION,
+	TF_PARTITION_FOR, TF_COORD_CRASH, TF_COORD_DOWN };
+/* In the order of enum sim_tpc_bug. */
+static const char *const tpc_bugs[] = { "none", "commit_despite_no_vote", "forget_decision",
+	NULL };
+
+#define TPC_TOPIC_VARS (SIM_TMPL_ID | SIM_TMPL_N | SIM_TMPL_GROUP)
+#define DEFAULT_TPC_GROUP_SIZE 10
+#define DEFAULT_TPC_DEADLINE_NS (2 * NS_PER_S)
+#define DEFAULT_TPC_RESEND_NS (NS_PER_S / 2)
+#define DEFAULT_TPC_RECOVERY_NS (10 * NS_PER_S)
+#define DEFAULT_TPC_PARTITION_NS (3 * NS_PER_S)
+#define DEFAULT_TPC_DOWN_NS NS_PER_S
+#define DEFAULT_TPC_CHANGE "{\"tx\": {tx.n}}"
+
+/* A fault's probability, written as 0.02 or 2%. */
+static enum sim_err
+get_chance(struct loader *l, int id, double *out)
+{
+	enum sim_err rv = get_number(l, id, frac_u, "a probability like 0.02 or 2%", out);
+
+	if (rv == SIM_OK && !(*out >= 0 && *out <= 1))
+		return fail(l, id, "expected a probability from 0 to 1 (or 100%%)");
+	return rv;
+}
+
+/* faults.coordinator_crash: "every 30s", or the period alone. */
+static enum sim_err
+get_every(struct loader *l, int id, uint64_t *out)
+{
+	const char *s = scalar(l, id);
+	size_t off = 0;
+	enum rpt_err e;
+
+	if (s == NULL)
+		return fail(l, id, "expected a period like every 30s, not %s", kind(node(l, id)));
+	if (strncmp(s, "every", 5) == 0 && (s[5] == ' ' || s[5] == '\t'))
+		off = 5 + strspn(s + 5, " \t");
+	e = rpt_parse_duration(s + off, out);
+	if (e == RPT_ERR_NOMEM)
+		return SIM_ERR_NOMEM;
+	if (e != RPT_OK || *out == 0)
+		return fail_at(l, id, off, "expected a period like every 30s (a duration > 0)");
+	return SIM_OK;
+}
+
+/* The participants' topics are templates that must give each device its
+ * own; the coordinator's are plain, shared by every device, whose id is
+ * in the body. */
+static enum sim_err
+load_tpc_topics(struct loader *l, int id, struct sim_tpc_cfg *t)
+{
+	static const char *const tmpl_default[] = { "tpc/{id}/prepare", "tpc/{id}/decision" };
+	static const char *const plain_default[] = { "tpc/coord/vote", "tpc/coord/ack",
+		"tpc/coord/query" };
+	struct sim_tmpl **tmpl[] = { &t->prepare_topic, &t->decision_topic };
+	char **plain[] = { &t->vote_topic, &t->ack_topic, &t->query_topic };
+	int v[MAX_KEYS] = { 0 };
+	enum sim_err rv;
+
+	if (present(l, id) && (rv = get_keys(l, id, "topics", "a mapping like { prepare: "
+	    "tpc/{id}/prepare, vote: tpc/coord/vote }", tpc_topic_keys, v)) != SIM_OK)
+		return rv;
+	for (int i = TT_PREPARE; i <= TT_DECISION; i++) {
+		int k = v[i];
+
+		if (!present(l, k)) {
+			if ((rv = sim_tmpl_compile(tmpl_default[i], TPC_TOPIC_VARS, tmpl[i], NULL, 0,
+			    NULL)) != SIM_OK)
+				return rv;
+			continue;
+		}
+		if ((rv = get_tmpl(l, k, TPC_TOPIC_VARS, "a topic template like tpc/{id}/prepare",
+		    tmpl[i])) != SIM_OK ||
+		    (rv = check_topic_text(l, k, sim_tmpl_source(*tmpl[i]))) != SIM_OK)
+			return rv;
+		if (!(sim_tmpl_uses(*tmpl[i]) & SIM_TMPL_ID))
+			return fail(l, k, "expected a topic with {id}, so that each device gets its own");
+	}
+	for (int i = TT_VOTE; i <= TT_QUERY; i++) {
+		int k = v[i];
+		char **out = plain[i - TT_VOTE];
+		long brace;
+
+		if (!present(l, k)) {
+			if ((*out = strdup(plain_default[i - TT_VOTE])) == NULL)
+				return SIM_ERR_NOMEM;
+			continue;
+		}
+		if ((rv = get_str(l, k, "a topic name like tpc/coord/vote", out)) != SIM_OK ||
+		    (rv = check_topic_text(l, k, *out)) != SIM_OK)
+			return rv;
+		if ((brace = find_any(*out, "{")) >= 0)
+			return fail_at(l, k, (size_t)brace, "expected a plain topic: the coordinator's "
+			    "topics are shared by every device and take no variables");
+		if (strlen(*out) > MAX_MQTT_STRING)
+			return fail(l, k, "expected topics of at most %d bytes", MAX_MQTT_STRING);
+	}
+	return SIM_OK;
+}
+
+static enum sim_err
+load_tpc_faults(struct loader *l, int id, struct sim_tpc_cfg *t)
+{
+	double *chance[] = { &t->vote_no, &t->crash_before_vote, &t->crash_after_vote,
+		&t->reboot_during_commit, &t->message_loss, &t->partition };
+	int v[MAX_KEYS];
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "faults", "a mapping like { vote_no: 2%, partition: 1% }",
+	    tpc_fault_keys, v)) != SIM_OK)
+		return rv;
+	for (int i = TF_VOTE_NO; i <= TF_PARTITION; i++)
+		if (present(l, v[i]) && (rv = get_chance(l, v[i], chance[i])) != SIM_OK)
+			return rv;
+	if (present(l, v[TF_PARTITION_FOR]) && (rv = get_duration(l, v[TF_PARTITION_FOR], true,
+	    &t->partition_ns)) != SIM_OK)
+		return rv;
+	/* fleetsim can crash only the coordinator it runs. */
+	for (int i = TF_COORD_CRASH; t->external && i <= TF_COORD_DOWN; i++)
+		if (v[i] != 0)
+			return fail(l, v[i], "expected no %s with coordinator: external (fleetsim "
+			    "crashes only its own coordinator)", tpc_fault_keys[i]);
+	if (present(l, v[TF_COORD_CRASH]) && (rv = get_every(l, v[TF_COORD_CRASH],
+	    &t->coordinator_crash_ns)) != SIM_OK)
+		return rv;
+	if (present(l, v[TF_COORD_DOWN]) && (rv = get_duration(l, v[TF_COORD_DOWN], true,
+	    &t->coordinator_down_ns)) != SIM_OK)
+		return rv;
+	return SIM_OK;
+}
+
+/* Every participant keeps its protocol state in flash, and a transaction
+ * needs group_size distinct participants; both depend on the fleet, which
+ * is loaded by now. Errors about a group stand at targets.group when it
+ * is named (groupid), else at the pattern. */
+static enum sim_err
+check_tpc_targets(struct loader *l, int id, int groupid, int sizeid, const struct sim_tpc_cfg *t)
+{
+	const struct sim_scenario *sc = l->sc;
+	int at = present(l, groupid) ? groupid : id;
+	uint64_t devices = 0, targeted;
+
+	for (size_t i = 0; i < sc->ngroups; i++) {
+		const struct sim_group *g = &sc->groups[i];
+
+		if (t->group >= 0 && (size_t)t->group != i)
+			continue;
+		if (g->model == NULL)
+			return fail(l, at, "group '%.64s' has no model: two-phase-commit participants "
+			    "keep their state in flash, so they need a model with flash", g->name);
+		if (!g->model->has_flash)
+			return fail(l, at, "group '%.64s' has no flash in its model: two-phase-commit "
+			    "participants keep their state in flash", g->name);
+		devices += g->count;
+	}
+	/* The slack absorbs a decimal share's binary rounding: 29% of 100
+	 * is 28.999999999999996. */
+	targeted = (uint64_t)floor((double)devices * t->share + 1e-6);
+	if (t->group_size > targeted)
+		return fail(l, sizeid != 0 ? sizeid : id, "expected a group_size of at most %" PRIu64
+		    ", the number of devices the pattern targets%s", targeted,
+		    sizeid != 0 ? "" : " (group_size defaults to 10)");
+	return SIM_OK;
+}
+
+static enum sim_err
+load_tpc(struct loader *l, int id, struct sim_tpc_cfg *t)
+{
+	int v[MAX_KEYS], w[MAX_KEYS] = { 0 }, k;
+	uint64_t x;
+	enum sim_err rv;
+
+	if ((rv = get_keys(l, id, "two_phase_commit", "a mapping like { group_size: 10, "
+	    "rate: 20/s }", tpc_keys, v)) != SIM_OK)
+		return rv;
+	t->group_size = DEFAULT_TPC_GROUP_SIZE;
+	t->group = -1;
+	t->share = 1;
+	t->deadline_ns = DEFAULT_TPC_DEADLINE_NS;
+	t->resend_ns = DEFAULT_TPC_RESEND_NS;
+	t->recovery_ns = DEFAULT_TPC_RECOVERY_NS;
+	t->qos = 1;
+	t->partition_ns = DEFAULT_TPC_PARTITION_NS;
+	t->coordinator_down_ns = DEFAULT_TPC_DOWN_NS;
+	if (present(l, v[TK_COORDINATOR])) {
+		if ((rv = get_name_in(l, v[TK_COORDINATOR], rr_responders, "a coordinator", &k)) !=
+		    SIM_OK)
+			return rv;
+		t->external = k == 1;
+	}
+	/* The user's coordinator runs at its own pace and with its own bugs. */
+	if (t->external && v[TK_RATE] != 0)
+		return fail(l, v[TK_RATE], "expected no rate with coordinator: external (the "
+		    "external coordinator sets the pace)");
+	if (t->external && v[TK_BUG] != 0)
+		return fail(l, v[TK_BUG], "expected no coordinator_bug with coordinator: external "
+		    "(the bugs are fleetsim's coordinator's)");
+	if (!t->external) {
+		if (v[TK_RATE] == 0)
+			return missing(l, id, "rate", "a two_phase_commit with coordinator: fleetsim");
+		if ((rv = get_fleet_rate(l, v[TK_RATE], &t->rate)) != SIM_OK)
+			return rv;
+	}
+	if (present(l, v[TK_GROUP_SIZE])) {
+		if ((rv = get_uint(l, v[TK_GROUP_SIZE], 1, UINT32_MAX, "expected a whole number >= 1",
+		    "expected a group_size below 2^32", &x)) != SIM_OK)
+			return rv;
+		t->group_size = (uint32_t)x;
+	}
+	if (present(l, v[TK_TARGETS]) && (rv = load_targets(l, v[TK_TARGETS], tpc_targets_keys, w,
+	    &t->group, &t->share)) != SIM_OK)
+		return rv;
+	if (present(l, v[TK_DEADLINE]) && (rv = get_duration(l, v[TK_DEADLINE], true,
+	    &t->deadline_ns)) != SIM_OK)
+		return rv;
+	if (present(l, v[TK_RESEND]) && (rv = get_duration(l, v[TK_RESEND], true,
+	    &t->resend_ns)) != SIM_OK)
+		return rv;
+	if (present(l, v[TK_RECOVERY]) && (rv = get_duration(l, v[TK_RECOVERY], false,
+	    &t->recovery_ns)) != SIM_OK)
+		return rv;
+	if (present(l, v[TK_CHANGE]))
+		rv = get_rr_payload(l, v[TK_CHANGE], &t->change);
+	else
+		rv = sim_rr_payload_compile(DEFAULT_TPC_CHANGE, &t->change, NULL, 0, NULL);
+	if (rv != SIM_OK)
+		return rv;
+	if (present(l, v[TK_QOS])) {
+		/* The contract is QoS 1; 0 is there to watch the protocol cope with loss. */
+		if ((rv = get_uint(l, v[TK_QOS], 0, 1, "expected a qos of 0 or 1", NULL, &x)) !=
+		    SIM_OK)
+			return rv;
+		t->qos = (int)x;
+	}
+	if (present(l, v[TK_MIN_BATTERY])) {
+		static const struct unit pct_u[] = { { "%", 1 }, { "", 1 }, { NULL, 0 } };
+
+		if ((rv = get_number(l, v[TK_MIN_BATTERY], pct_u, "a charge like 20%",
+		    &t->min_battery_pct)) != SIM_OK)
+			return rv;
+		if (!(t->min_battery_pct >= 0 && t->min_battery_pct <= 100))
+			return fail(l, v[TK_MIN_BATTERY], "expected a charge from 0 to 100%%");
+	}
+	if ((rv = load_tpc_topics(l, v[TK_TOPICS], t)) != SIM_OK)
+		return rv;
+	if (present(l, v[TK_FAULTS]) && (rv = load_tpc_faults(l, v[TK_FAULTS], t)) != SIM_OK)
+		return rv;
+	if (present(l, v[TK_LOG]) && (rv = get_str(l, v[TK_LOG], "a file path",
+	    &t->log_path)) != SIM_OK)
+		return rv;
+	if (present(l, v[TK_BUG])) {
+		if ((rv = get_name_in(l, v[TK_BUG], tpc_bugs, "a coordinator_bug", &k)) != SIM_OK)
+			return rv;
+		t->bug = (enum sim_tpc_bug)k;
+	}
+	return check_tpc_targets(l, id, w[0], v[TK_GROUP_SIZE], t);
+}
+
 static enum sim_err
 load_patterns(struct loader *l, int id)
 {
+	static const char *const kinds[] = { "request_response", "two_phase_commit", NULL };
 	struct sim_scenario *sc = l->sc;
 	yaml_node_t *n = node(l, id);
-	size_t count;
+	size_t count, item_of[MAX_RR_PATTERNS];
 	enum sim_err rv;
 
 	if (n->type != YAML_SEQUENCE_NODE)
@@ -3008,26 +3316,42 @@ load_patterns(struct loader *l, int id)
 	if ((sc->rr = calloc(count, sizeof(*sc->rr))) == NULL)
 		return SIM_ERR_NOMEM;
 	for (size_t i = 0; i < count; i++) {
-		static const char *const kinds[] = { "request_response", NULL };
 		int item = seq_item(l, id, i), v[MAX_KEYS];
+		struct sim_rr_cfg *r;
 
 		if ((rv = get_keys(l, item, "the pattern", "a pattern like - request_response: {...}",
 		    kinds, v)) != SIM_OK)
 			return rv;
+		if (v[0] != 0 && v[1] != 0)
+			return fail(l, item, "expected one pattern per list item; start the next with "
+			    "'- '");
+		if (v[1] != 0) {
+			/* fleetsim runs one coordinator, with one log. */
+			if (sc->ntpc > 0)
+				return fail(l, item, "expected at most one two_phase_commit pattern");
+			if ((sc->tpc = calloc(1, sizeof(*sc->tpc))) == NULL)
+				return SIM_ERR_NOMEM;
+			sc->ntpc = 1;
+			sc->tpc->pos = pos_of(l, v[1]);
+			if ((rv = load_tpc(l, v[1], sc->tpc)) != SIM_OK)
+				return rv;
+			continue;
+		}
 		if (v[0] == 0)
-			return fail(l, item, "expected a pattern: request_response");
-		sc->nrr = i + 1;
-		sc->rr[i].pos = pos_of(l, v[0]);
-		if ((rv = load_rr(l, v[0], &sc->rr[i])) != SIM_OK)
+			return fail(l, item, "expected a pattern: request_response, two_phase_commit");
+		item_of[sc->nrr] = i;
+		r = &sc->rr[sc->nrr++];
+		r->pos = pos_of(l, v[0]);
+		if ((rv = load_rr(l, v[0], r)) != SIM_OK)
 			return rv;
 		/* A device runs one d2c schedule: two would need two. */
-		for (size_t j = 0; sc->rr[i].dir == SIM_RR_D2C && j < i; j++) {
-			const struct sim_rr_cfg *a = &sc->rr[i], *b = &sc->rr[j];
+		for (size_t j = 0; r->dir == SIM_RR_D2C && j + 1 < sc->nrr; j++) {
+			const struct sim_rr_cfg *b = &sc->rr[j];
 
-			if (b->dir == SIM_RR_D2C && (a->group < 0 || b->group < 0 ||
-			    a->group == b->group))
+			if (b->dir == SIM_RR_D2C && (r->group < 0 || b->group < 0 ||
+			    r->group == b->group))
 				return fail(l, v[0], "expected one d2c pattern per group; this one and "
-				    "pattern %zu both have devices of the same group", j + 1);
+				    "pattern %zu both have devices of the same group", item_of[j] + 1);
 		}
 	}
 	return SIM_OK;
@@ -3494,6 +3818,16 @@ sim_scenario_fini(struct sim_scenario *sc)
 		free(sc->rr[i].expect_equals);
 	}
 	free(sc->rr);
+	for (i = 0; sc->tpc != NULL && i < sc->ntpc; i++) {
+		sim_rr_payload_free(sc->tpc[i].change);
+		sim_tmpl_free(sc->tpc[i].prepare_topic);
+		sim_tmpl_free(sc->tpc[i].decision_topic);
+		free(sc->tpc[i].vote_topic);
+		free(sc->tpc[i].ack_topic);
+		free(sc->tpc[i].query_topic);
+		free(sc->tpc[i].log_path);
+	}
+	free(sc->tpc);
 	for (i = 0; sc->asserts != NULL && i < sc->nasserts; i++)
 		rpt_assertion_fini(&sc->asserts[i].a);
 	free(sc->asserts);

@@ -109,6 +109,48 @@ struct sim_rr_cfg {
 	struct sim_pos pos;         /* of "request_response:" */
 };
 
+/* A two-phase-commit pattern (patterns: - two_phase_commit: ...); the
+ * protocol and its wire contract are docs/two-phase-commit.md. */
+enum sim_tpc_bug {
+	SIM_TPC_BUG_NONE,
+	SIM_TPC_BUG_COMMIT_DESPITE_NO_VOTE, /* a NO vote counts as YES */
+	SIM_TPC_BUG_FORGET_DECISION,        /* decisions are never written to the log */
+};
+
+struct sim_tpc_cfg {
+	bool external;              /* coordinator: external (the user's); default fleetsim */
+	uint32_t group_size;        /* participants per transaction, default 10, >= 1 */
+	int group;                  /* targets.group's index, or -1 for every group */
+	double share;               /* targets.share: the fraction of those devices, default 1 */
+	double rate;                /* transactions per second, whole fleet (fleetsim coordinator) */
+	uint64_t deadline_ns;       /* voting deadline after the start, default 2s */
+	uint64_t resend_ns;         /* resend PREPARE / DECISION to the silent, default 500ms */
+	uint64_t recovery_ns;       /* termination slack beyond the deadline, default 10s */
+	struct sim_rr_payload *change; /* the change's JSON template ({tx.n}); default {"tx": {tx.n}} */
+	int qos;                    /* of every protocol message, default 1 */
+	double min_battery_pct;     /* participants vote NO below this charge, default 0 */
+	/* Topics (docs/two-phase-commit.md): the device's may use {id} {n}
+	 * {group}; the coordinator's are plain. */
+	struct sim_tmpl *prepare_topic;  /* default tpc/{id}/prepare */
+	struct sim_tmpl *decision_topic; /* default tpc/{id}/decision */
+	char *vote_topic;           /* default tpc/coord/vote */
+	char *ack_topic;            /* default tpc/coord/ack */
+	char *query_topic;          /* default tpc/coord/query */
+	/* faults: probabilities in [0, 1], drawn per (device, txid). */
+	double vote_no;             /* vote NO for no hardware reason */
+	double crash_before_vote;   /* crash on receiving PREPARE, before voting */
+	double crash_after_vote;    /* crash once the YES vote is sent: in doubt after boot */
+	double reboot_during_commit;/* reboot while the COMMIT's writes are in flight */
+	double message_loss;        /* each protocol message at a device, either way, is lost */
+	double partition;           /* a participant's link freezes on PREPARE for partition_ns */
+	uint64_t partition_ns;      /* default 3s */
+	uint64_t coordinator_crash_ns; /* faults.coordinator_crash: every ...; 0 = never */
+	uint64_t coordinator_down_ns;  /* how long a crashed coordinator stays down, default 1s */
+	char *log_path;             /* the coordinator's log; NULL: REPORT_DIR/tpc-coordinator.log */
+	enum sim_tpc_bug bug;       /* coordinator_bug: test-only misbehaviour */
+	struct sim_pos pos;         /* of "two_phase_commit:" */
+};
+
 struct sim_scenario_assert {
 	struct rpt_assertion a;
 	struct sim_pos pos;
@@ -129,6 +171,8 @@ struct sim_scenario {
 	size_t ngroups;
 	struct sim_rr_cfg *rr;      /* patterns: request_response entries */
 	size_t nrr;
+	struct sim_tpc_cfg *tpc;    /* patterns: two_phase_commit entries (at most one) */
+	size_t ntpc;
 	struct sim_scenario_assert *asserts;
 	size_t nasserts;
 	char *report_dir;           /* default "fleetsim-report" */

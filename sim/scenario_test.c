@@ -10,6 +10,7 @@
 
 #include "dev_model.h"
 #include "fs_test.h"
+#include "rr_payload.h"
 #include "scenario.h"
 
 #define MS UINT64_C(1000000)
@@ -948,6 +949,280 @@ test_model_files(void)
 	rmdir(dir);
 }
 
+/* patterns: two_phase_commit. The fleet every case below builds on:
+ * thermostats and smart meters have flash, a door lock has none, and a
+ * group without a model has no hardware at all. Pattern keys stand at
+ * line 14, column 7. */
+#define TPC_FLEET \
+	"name: t\nduration: 1s\nfleet:\n" \
+	"  - group: rooms\n    model: thermostat\n    count: 20\n" \
+	"  - group: doors\n    model: door-lock\n    count: 5\n" \
+	"  - group: plain\n    count: 5\n" \
+	"patterns:\n  - two_phase_commit:\n"
+
+/* The pattern's topics, the participants' rendered for device rooms-3. */
+static void
+check_tpc_topics(const struct sim_tpc_cfg *t, const char *prepare, const char *decision,
+    const char *vote, const char *ack, const char *query)
+{
+	struct sim_tmpl_vals tv = { .id = "rooms-3", .n = 3, .group = "rooms" };
+	char buf[128];
+
+	sim_tmpl_render(t->prepare_topic, &tv, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, prepare);
+	sim_tmpl_render(t->decision_topic, &tv, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, decision);
+	CU_ASSERT_STRING_EQUAL(t->vote_topic, vote);
+	CU_ASSERT_STRING_EQUAL(t->ack_topic, ack);
+	CU_ASSERT_STRING_EQUAL(t->query_topic, query);
+}
+
+static void
+test_tpc_full(void)
+{
+	static const char yaml[] =
+	    "name: t\nduration: 1s\nfleet:\n"
+	    "  - group: rooms\n    model: thermostat\n    count: 20\n"
+	    "  - group: meters\n    model: smart-meter\n    count: 4\n"
+	    "patterns:\n"
+	    "  - request_response: { direction: c2d, method: ping, rate: 5/s }\n"
+	    "  - two_phase_commit:\n"
+	    "      coordinator: fleetsim\n"
+	    "      group_size: 5\n"
+	    "      targets: { group: rooms, share: 50% }\n"
+	    "      rate: 20/s\n"
+	    "      deadline: 3s\n"
+	    "      resend: 250ms\n"
+	    "      recovery: 20s\n"
+	    "      change: '{\"key_slot\": {tx.n}}'\n"
+	    "      qos: 0\n"
+	    "      min_battery: 20%\n"
+	    "      topics: { prepare: \"p/{group}/{id}\", decision: \"d/{n}/{id}\", vote: c/vote,\n"
+	    "                ack: c/ack, query: c/query }\n"
+	    "      faults: { vote_no: 2%, crash_before_vote: 0.005, crash_after_vote: 1%,\n"
+	    "                reboot_during_commit: 1%, message_loss: 0.5%, partition: 1%,\n"
+	    "                partition_for: 4s, coordinator_crash: every 30s,\n"
+	    "                coordinator_down: 1500ms }\n"
+	    "      log: out/coord.log\n"
+	    "      coordinator_bug: forget_decision\n"
+	    "  - request_response: { direction: d2c, method: time, every: 1s }\n";
+	struct sim_scenario sc;
+	struct sim_diag d;
+	const struct sim_tpc_cfg *t;
+	struct sim_rr_payload_vals pv = { .seq = 7 };
+	char buf[128];
+
+	CU_ASSERT_EQUAL_FATAL(load(yaml, NULL, &sc, &d), SIM_OK);
+	/* The patterns around it are request-response ones, in order. */
+	CU_ASSERT_EQUAL(sc.nrr, 2);
+	CU_ASSERT_EQUAL(sc.rr[0].dir, SIM_RR_C2D);
+	CU_ASSERT_EQUAL(sc.rr[1].dir, SIM_RR_D2C);
+	CU_ASSERT_EQUAL_FATAL(sc.ntpc, 1);
+	t = &sc.tpc[0];
+	/* Like request_response's, the position of the pattern's mapping. */
+	CU_ASSERT_EQUAL(t->pos.line, 13);
+	CU_ASSERT_EQUAL(t->pos.col, 7);
+	CU_ASSERT_FALSE(t->external);
+	CU_ASSERT_EQUAL(t->group_size, 5);
+	CU_ASSERT_EQUAL(t->group, 0);
+	CU_ASSERT_DOUBLE_EQUAL(t->share, 0.5, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(t->rate, 20, 1e-12);
+	CU_ASSERT_EQUAL(t->deadline_ns, 3 * SEC);
+	CU_ASSERT_EQUAL(t->resend_ns, 250 * MS);
+	CU_ASSERT_EQUAL(t->recovery_ns, 20 * SEC);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t->change);
+	sim_rr_payload_render(t->change, &pv, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "{\"key_slot\": 7}");
+	CU_ASSERT_EQUAL(t->qos, 0);
+	CU_ASSERT_DOUBLE_EQUAL(t->min_battery_pct, 20, 1e-12);
+	check_tpc_topics(t, "p/rooms/rooms-3", "d/3/rooms-3", "c/vote", "c/ack", "c/query");
+	CU_ASSERT_DOUBLE_EQUAL(t->vote_no, 0.02, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(t->crash_before_vote, 0.005, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(t->crash_after_vote, 0.01, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(t->reboot_during_commit, 0.01, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(t->message_loss, 0.005, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(t->partition, 0.01, 1e-12);
+	CU_ASSERT_EQUAL(t->partition_ns, 4 * SEC);
+	CU_ASSERT_EQUAL(t->coordinator_crash_ns, 30 * SEC);
+	CU_ASSERT_EQUAL(t->coordinator_down_ns, 1500 * MS);
+	CU_ASSERT_STRING_EQUAL(t->log_path, "out/coord.log");
+	CU_ASSERT_EQUAL(t->bug, SIM_TPC_BUG_FORGET_DECISION);
+	sim_scenario_fini(&sc);
+	CU_ASSERT_PTR_NULL(sc.tpc);
+	CU_ASSERT_EQUAL(sc.ntpc, 0);
+}
+
+static void
+test_tpc_defaults(void)
+{
+	struct sim_scenario sc;
+	struct sim_diag d;
+	const struct sim_tpc_cfg *t;
+	struct sim_rr_payload_vals pv = { .seq = 42 };
+	char buf[128];
+
+	/* Every group is targeted by default, so the fleet is flash-only. */
+	CU_ASSERT_EQUAL_FATAL(load("name: t\nduration: 1s\nfleet:\n"
+	    "  - group: rooms\n    model: thermostat\n    count: 10\n"
+	    "patterns: [ { two_phase_commit: { rate: 2/m } } ]\n", NULL, &sc, &d), SIM_OK);
+	CU_ASSERT_EQUAL(sc.nrr, 0);
+	CU_ASSERT_EQUAL_FATAL(sc.ntpc, 1);
+	t = &sc.tpc[0];
+	CU_ASSERT_FALSE(t->external);
+	CU_ASSERT_EQUAL(t->group_size, 10);
+	CU_ASSERT_EQUAL(t->group, -1);
+	CU_ASSERT_DOUBLE_EQUAL(t->share, 1, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(t->rate, 2.0 / 60, 1e-12);
+	CU_ASSERT_EQUAL(t->deadline_ns, 2 * SEC);
+	CU_ASSERT_EQUAL(t->resend_ns, 500 * MS);
+	CU_ASSERT_EQUAL(t->recovery_ns, 10 * SEC);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t->change);
+	CU_ASSERT_STRING_EQUAL(sim_rr_payload_source(t->change), "{\"tx\": {tx.n}}");
+	sim_rr_payload_render(t->change, &pv, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "{\"tx\": 42}");
+	CU_ASSERT_EQUAL(t->qos, 1);
+	CU_ASSERT_DOUBLE_EQUAL(t->min_battery_pct, 0, 1e-12);
+	check_tpc_topics(t, "tpc/rooms-3/prepare", "tpc/rooms-3/decision", "tpc/coord/vote",
+	    "tpc/coord/ack", "tpc/coord/query");
+	CU_ASSERT_DOUBLE_EQUAL(t->vote_no + t->crash_before_vote + t->crash_after_vote +
+	    t->reboot_during_commit + t->message_loss + t->partition, 0, 1e-12);
+	CU_ASSERT_EQUAL(t->partition_ns, 3 * SEC);
+	CU_ASSERT_EQUAL(t->coordinator_crash_ns, 0);
+	CU_ASSERT_EQUAL(t->coordinator_down_ns, SEC);
+	CU_ASSERT_PTR_NULL(t->log_path);
+	CU_ASSERT_EQUAL(t->bug, SIM_TPC_BUG_NONE);
+	sim_scenario_fini(&sc);
+
+	/* An external coordinator needs no rate; a crash period may be
+	 * written without "every"; a share of 29% of 100 devices is 29 of
+	 * them, though 100 * 0.29 is 28.999999999999996 in binary; plain
+	 * numbers are fractions, and a group_size equal to the devices
+	 * targeted is allowed. */
+	CU_ASSERT_EQUAL_FATAL(load("name: t\nduration: 1s\nfleet:\n"
+	    "  - group: rooms\n    model: thermostat\n    count: 100\n"
+	    "  - group: plain\n    count: 5\n"
+	    "patterns:\n  - two_phase_commit: { coordinator: external, group_size: 29,\n"
+	    "      targets: { group: rooms, share: 29% }, faults: { vote_no: 0.25 } }\n", NULL,
+	    &sc, &d), SIM_OK);
+	t = &sc.tpc[0];
+	CU_ASSERT_TRUE(t->external);
+	CU_ASSERT_DOUBLE_EQUAL(t->rate, 0, 1e-12);
+	CU_ASSERT_EQUAL(t->group_size, 29);
+	CU_ASSERT_DOUBLE_EQUAL(t->vote_no, 0.25, 1e-12);
+	sim_scenario_fini(&sc);
+	CU_ASSERT_EQUAL_FATAL(load("name: t\nduration: 1s\nfleet:\n"
+	    "  - group: rooms\n    model: thermostat\n    count: 10\n"
+	    "patterns:\n  - two_phase_commit: { rate: 1, faults: { coordinator_crash: 45s } }\n",
+	    NULL, &sc, &d), SIM_OK);
+	CU_ASSERT_EQUAL(sc.tpc[0].coordinator_crash_ns, 45 * SEC);
+	CU_ASSERT_DOUBLE_EQUAL(sc.tpc[0].rate, 1, 1e-12);
+	sim_scenario_fini(&sc);
+	/* A door lock given flash by its group's hal: can take part. */
+	CU_ASSERT_EQUAL_FATAL(load("name: t\nduration: 1s\nfleet:\n"
+	    "  - group: doors\n    model: door-lock\n    count: 10\n"
+	    "    hal: { flash: { capacity: 2KB } }\n"
+	    "patterns:\n  - two_phase_commit: { rate: 1/s }\n", NULL, &sc, &d), SIM_OK);
+	CU_ASSERT_EQUAL(sc.ntpc, 1);
+	sim_scenario_fini(&sc);
+}
+
+static void
+test_tpc_errors(void)
+{
+	/* Keys and values. */
+	expect_msg(TPC_FLEET "      rate: 1/s\n      targets: { group: rooms }\n      bogus: 1\n",
+	    "t.yaml:16:7: unknown key 'bogus' in two_phase_commit; expected one of: coordinator, "
+	    "group_size, targets, rate, deadline, resend, recovery, change, qos, min_battery, "
+	    "topics, faults, log, coordinator_bug");
+	expect_msg(TPC_FLEET "      coordinator: cloud\n",
+	    "t.yaml:14:20: expected a coordinator: fleetsim, external");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      targets: { group: rooms }\n"
+	    "      coordinator_bug: lose_all\n",
+	    "t.yaml:16:24: expected a coordinator_bug: none, commit_despite_no_vote, "
+	    "forget_decision");
+	expect_msg(TPC_FLEET "      targets: { group: rooms }\n",
+	    "t.yaml:14:7: missing key 'rate' in a two_phase_commit with coordinator: fleetsim");
+	expect_msg(TPC_FLEET "      rate: 0/s\n",
+	    "t.yaml:14:13: expected a rate above 0 and at most 1000000/s");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      group_size: 0\n",
+	    "t.yaml:15:19: expected a whole number >= 1");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      deadline: 0s\n",
+	    "t.yaml:15:17: expected a duration > 0, like 250ms, 10s, 1m");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      qos: 2\n",
+	    "t.yaml:15:12: expected a qos of 0 or 1");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      min_battery: 120%\n",
+	    "t.yaml:15:20: expected a charge from 0 to 100%");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      change: '{\"k\": {tx.m}}'\n",
+	    "t.yaml:15:22: unknown field {tx.m}; expected {id}, {n}, {group}, {method}, {seq}, "
+	    "{tx.n}, {rand.uniform(A,B)} or {rand.int(A,B)}");
+	/* Faults. */
+	expect_msg(TPC_FLEET "      rate: 1/s\n      faults: { vote_no: 150% }\n",
+	    "t.yaml:15:26: expected a probability from 0 to 1 (or 100%)");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      faults: { vote_no: often }\n",
+	    "t.yaml:15:26: expected a probability like 0.02 or 2%");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      faults: { crash: 1% }\n",
+	    "t.yaml:15:17: unknown key 'crash' in faults; expected one of: vote_no, "
+	    "crash_before_vote, crash_after_vote, reboot_during_commit, message_loss, partition, "
+	    "partition_for, coordinator_crash, coordinator_down");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      faults: { coordinator_crash: every soon }\n",
+	    "t.yaml:15:42: expected a period like every 30s (a duration > 0)");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      faults: { coordinator_crash: 0s }\n",
+	    "t.yaml:15:36: expected a period like every 30s (a duration > 0)");
+	/* Topics. */
+	expect_msg(TPC_FLEET "      rate: 1/s\n      topics: { prepare: tpc/all/prepare }\n",
+	    "t.yaml:15:26: expected a topic with {id}, so that each device gets its own");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      topics: { decision: \"tpc/{rid}/{id}\" }\n",
+	    "t.yaml:15:32: {rid} cannot be used here; expected {id}, {n}, {n:0W} or {group}");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      topics: { vote: \"tpc/{id}/vote\" }\n",
+	    "t.yaml:15:28: expected a plain topic: the coordinator's topics are shared by every "
+	    "device and take no variables");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      topics: { ack: tpc/+/ack }\n",
+	    "t.yaml:15:26: '+' is a wildcard; a topic name cannot contain '+' or '#'");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      topics: { query: \"\" }\n",
+	    "t.yaml:15:24: expected a topic name like tpc/coord/vote, not an empty value");
+	/* The external coordinator is the user's. */
+	expect_msg(TPC_FLEET "      coordinator: external\n      rate: 1/s\n",
+	    "t.yaml:15:13: expected no rate with coordinator: external (the external "
+	    "coordinator sets the pace)");
+	expect_msg(TPC_FLEET "      coordinator: external\n      coordinator_bug: forget_decision\n",
+	    "t.yaml:15:24: expected no coordinator_bug with coordinator: external (the bugs are "
+	    "fleetsim's coordinator's)");
+	expect_msg(TPC_FLEET "      coordinator: external\n      faults: { coordinator_crash: "
+	    "every 30s }\n",
+	    "t.yaml:15:36: expected no coordinator_crash with coordinator: external (fleetsim "
+	    "crashes only its own coordinator)");
+	/* The fleet: groups, models, flash and the number of devices. */
+	expect_msg(TPC_FLEET "      rate: 1/s\n      targets: { group: attic }\n",
+	    "t.yaml:15:25: expected the name of a fleet group");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      targets: { group: doors }\n",
+	    "t.yaml:15:25: group 'doors' has no flash in its model: two-phase-commit participants "
+	    "keep their state in flash");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      targets: { group: plain }\n",
+	    "t.yaml:15:25: group 'plain' has no model: two-phase-commit participants keep their "
+	    "state in flash, so they need a model with flash");
+	expect_msg(TPC_FLEET "      rate: 1/s\n",
+	    "t.yaml:14:7: group 'doors' has no flash in its model: two-phase-commit participants "
+	    "keep their state in flash");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      targets: { group: rooms, share: 50% }\n"
+	    "      group_size: 11\n",
+	    "t.yaml:16:19: expected a group_size of at most 10, the number of devices the pattern "
+	    "targets");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      targets: { group: rooms, share: 0.4 }\n",
+	    "t.yaml:14:7: expected a group_size of at most 8, the number of devices the pattern "
+	    "targets (group_size defaults to 10)");
+	expect_msg(TPC_FLEET "      rate: 1/s\n      targets: { group: rooms, pick: random }\n",
+	    "t.yaml:15:32: unknown key 'pick' in targets; expected one of: group, share");
+	/* The list. */
+	expect_msg(TPC_FLEET "      rate: 1/s\n      targets: { group: rooms }\n"
+	    "  - two_phase_commit: { rate: 1/s, targets: { group: rooms } }\n",
+	    "t.yaml:16:5: expected at most one two_phase_commit pattern");
+	expect_msg(TPC_FLEET "      rate: 1/s\n"
+	    "    request_response: { direction: c2d, method: ping, rate: 5/s }\n",
+	    "t.yaml:13:5: expected one pattern per list item; start the next with '- '");
+	expect_msg("name: t\nduration: 1s\nfleet: [ { group: g, count: 1 } ]\npatterns: [ {} ]\n",
+	    "t.yaml:4:13: expected a pattern: request_response, two_phase_commit");
+}
+
 int
 main(void)
 {
@@ -972,6 +1247,9 @@ main(void)
 		{ "report formats", test_formats },
 		{ "device models and hal:", test_models },
 		{ "model files", test_model_files },
+		{ "two_phase_commit, every key", test_tpc_full },
+		{ "two_phase_commit defaults", test_tpc_defaults },
+		{ "two_phase_commit errors", test_tpc_errors },
 		{ NULL, NULL },
 	};
 
