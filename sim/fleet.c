@@ -20,6 +20,9 @@
 #include "rr.h"
 #include "rr_cloud.h"
 #include "rr_payload.h"
+#include "dev_tpc.h"
+#include "tpc.h"
+#include "tpc_wire.h"
 #include "json.h"
 #include "sim_clock.h"
 
@@ -74,6 +77,22 @@ enum radio_kind {
 	RADIO_TELEMETRY, RADIO_REQUEST, RADIO_ANSWER, RADIO_RESPONSE,
 	RADIO_D2C,                  /* the device's own request on its way out; data as RADIO_REQUEST's, with TOPIC first */
 	RADIO_D2C_ANSWER,           /* the answer to it on its way in; data is its payload */
+	/* Two-phase commit (status holds TPC_ flags): */
+	RADIO_TPC_IN,               /* a PREPARE or DECISION on its way in; data is its body */
+	RADIO_TPC_DURABLE,          /* a reply waiting for its flash writes; data "TOPIC\0BODY" */
+	RADIO_TPC_OUT,              /* the reply on its way out over the link; data as above */
+	RADIO_TPC_CRASH,            /* an injected crash (crash_after_vote) */
+	RADIO_TPC_THAW,             /* an injected partition ends */
+};
+
+/* radio_msg.status for the two-phase-commit kinds. */
+enum {
+	TPC_DECISION = 1 << 0,      /* RADIO_TPC_IN: a DECISION, else a PREPARE */
+	TPC_VOTE_YES = 1 << 1,      /* RADIO_TPC_DURABLE: a VOTE yes... */
+	TPC_VOTE_NO = 1 << 2,       /* ...or no */
+	TPC_APPLIED = 1 << 3,       /* an ACK that applied the decision... */
+	TPC_COMMITTED = 1 << 4,     /* ...a COMMIT */
+	TPC_CRASH_AFTER = 1 << 5,   /* crash once the vote is out */
 };
 
 struct radio_msg {
@@ -81,7 +100,7 @@ struct radio_msg {
 	uint64_t due;               /* monotonic ns */
 	uint64_t rid;               /* request-response: the request's id */
 	size_t len;
-	int status;                 /* RADIO_RESPONSE */
+	int status;                 /* RADIO_RESPONSE; TPC_ flags */
 	uint8_t kind;
 	uint8_t qos;
 	uint8_t pattern;            /* request-response: index in sc->rr */
@@ -110,6 +129,8 @@ struct device {
 	uint8_t attempts;
 	bool ever_connected;
 	bool powered;               /* on (not off, booting or cut off); true without a model */
+	bool tpc;                   /* a two-phase-commit participant */
+	bool tpc_observe;           /* observe the last commit once no longer in doubt */
 	bool dead;                  /* battery cut off */
 	uint8_t link;               /* enum hal_link_state as last applied */
 };
@@ -160,6 +181,15 @@ struct sim_fleet {
 	void (*tick_hook)(void *arg, uint64_t now);
 	void *tick_arg;
 	struct rpt_hist *connect_hist;
+	/* Two-phase commit: the devices' (device, txid) pairs in doubt (few:
+	 * they rebooted holding a PREPARED record), each device's last
+	 * committed txid for the durability check, and how many PREPARED
+	 * records the fleet holds (the drain waits for none). */
+	struct { uint32_t dev; uint64_t txid; } *doubt;
+	size_t ndoubt, capdoubt;
+	uint64_t *tpc_last;
+	int64_t tpc_prepared;
+	struct dev_tpc_rules tpc_rules;
 	struct sim_fleet_stats st;
 	char last_error[256];
 };
@@ -650,7 +680,9 @@ radio_lose_qos0(struct device *d)
 	while (*pp != NULL) {
 		struct radio_msg *m = *pp;
 
-		if (m->kind != RADIO_TELEMETRY && m->kind != RADIO_RESPONSE && m->kind != RADIO_D2C) {
+		/* A partition's end is the network's, not the device's. */
+		if (m->kind != RADIO_TELEMETRY && m->kind != RADIO_RESPONSE && m->kind != RADIO_D2C &&
+		    m->kind != RADIO_TPC_OUT && m->kind != RADIO_TPC_THAW) {
 			*pp = m->next;
 			free(m);
 		} else if (m->qos == 0 || d->dead) {
@@ -675,6 +707,8 @@ maybe_reconnect(struct device *d)
 	}
 }
 
+static void device_reboot(struct device *d, uint64_t t_sim);
+
 static void
 power_event(struct device *d, enum hal_power_event ev, uint64_t t_sim, bool calm)
 {
@@ -692,7 +726,7 @@ power_event(struct device *d, enum hal_power_event ev, uint64_t t_sim, bool calm
 		else
 			f->st.reboots++;
 		d->powered = false;
-		dev_device_reboot(d->hw, (int64_t)t_sim);
+		device_reboot(d, t_sim);
 		take_down(d, ev == HAL_POWER_REBOOT);
 		radio_lose_qos0(d);
 		break;
@@ -1091,6 +1125,374 @@ d2c_take(struct device *d, const struct sim_mqtt_msg *msg, const char *id)
 	return true;
 }
 
+/* Two-phase commit, the participant's side (docs/two-phase-commit.md):
+ * dev_tpc decides, this carries its messages over the device's link and
+ * connection, injects the pattern's faults and records the history. */
+
+/* Salts for the fault draws, so that each fault has its own stream. */
+enum { SALT_CBV = 1, SALT_CAV, SALT_RDC, SALT_PART };
+
+/* Whether the fault with probability p strikes d in txid: a draw from
+ * (seed, device, txid, boots) alone, so a rerun strikes the same ones,
+ * and the redo after the device's reboot draws afresh instead of
+ * striking forever. */
+static bool
+tpc_draw(const struct device *d, uint64_t txid, uint64_t salt, double p)
+{
+	uint64_t s;
+
+	if (p <= 0 || d->f->stopping)
+		return false;
+	s = sim_rng_mix(sim_rng_mix(d->f->o.seed ^ (salt << 56), d->index),
+	    sim_rng_mix(txid, d->hw->boots));
+	return (double)(sim_rng_next(&s) >> 11) * 0x1p-53 < p;
+}
+
+static void
+tpc_record(struct device *d, uint64_t t, uint64_t txid, enum sim_tpc_ev ev, int val)
+{
+	struct sim_tpc_rec r = { .t_ns = t, .txid = txid, .device = d->index, .ev = (uint8_t)ev,
+		.val = (uint8_t)val };
+
+	sim_tpc_record(d->f->o.tpc, &r);
+}
+
+static int64_t
+tpc_prepared(const struct device *d)
+{
+	return (int64_t)dev_tpc_in_doubt(d->hw, NULL, 0);
+}
+
+static size_t
+doubt_find(const struct sim_fleet *f, uint32_t dev, uint64_t txid)
+{
+	for (size_t i = 0; i < f->ndoubt; i++)
+		if (f->doubt[i].dev == dev && f->doubt[i].txid == txid)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Durability, after a reboot: the device's last commit is still in
+ * effect. Judged only while the device holds no PREPARED record, since
+ * and no decision is being written: one may have overwritten the
+ * configuration and not yet its txid. Until then the observation waits
+ * for the device's next outcome. */
+static void
+tpc_observe(struct device *d, uint64_t now)
+{
+	uint64_t last = d->f->tpc_last[d->index];
+
+	if (!d->tpc_observe || tpc_prepared(d) > 0)
+		return;
+	for (const struct radio_msg *m = d->radio; m != NULL; m = m->next)
+		if (m->kind == RADIO_TPC_DURABLE && (m->status & TPC_APPLIED))
+			return;     /* a decision's writes are still going on */
+	if (last != 0)
+		tpc_record(d, now, last, SIM_TPC_OBSERVE, dev_tpc_applied(d->hw, last));
+	d->tpc_observe = false;
+}
+
+/* The device rebooted (RAM lost, flash kept what was durable): it is in
+ * doubt about every PREPARED record, and its last commit must still be
+ * in effect. */
+static void
+tpc_rebooted(struct device *d, uint64_t t_sim, int64_t before)
+{
+	struct sim_fleet *f = d->f;
+	uint64_t txids[16], now = mono_of(f, t_sim), last = f->tpc_last[d->index];
+	size_t n = dev_tpc_in_doubt(d->hw, txids, 16);
+
+	f->tpc_prepared += tpc_prepared(d) - before;
+	for (size_t i = 0; i < n && i < 16; i++) {
+		if (doubt_find(f, d->index, txids[i]) != SIZE_MAX)
+			continue;   /* still in doubt from an earlier reboot */
+		if (f->ndoubt == f->capdoubt) {
+			size_t cap = f->capdoubt ? f->capdoubt * 2 : 64;
+			void *p = realloc(f->doubt, cap * sizeof(*f->doubt));
+
+			if (p == NULL)
+				break;
+			f->doubt = p;
+			f->capdoubt = cap;
+		}
+		f->doubt[f->ndoubt].dev = d->index;
+		f->doubt[f->ndoubt++].txid = txids[i];
+		tpc_record(d, now, txids[i], SIM_TPC_IN_DOUBT, 0);
+	}
+	/* A commit in doubt may have overwritten the configuration and not
+	 * yet its txid: only once the doubt is resolved can the last commit
+	 * be judged. */
+	d->tpc_observe = last != 0;
+	tpc_observe(d, now);
+}
+
+static void
+device_reboot(struct device *d, uint64_t t_sim)
+{
+	int64_t before = d->tpc ? tpc_prepared(d) : 0;
+
+	dev_device_reboot(d->hw, (int64_t)t_sim);
+	if (d->tpc)
+		tpc_rebooted(d, t_sim, before);
+}
+
+/* A crash or reboot injected by a two-phase-commit fault. */
+static void
+inject_power(struct device *d, uint64_t t_sim, bool reboot)
+{
+	if (!hal_power_crash(&d->hw->power, t_sim))
+		return;
+	power_event(d, reboot ? HAL_POWER_REBOOT : HAL_POWER_CRASH, t_sim, false);
+	hal_rearm(d, t_sim);
+}
+
+/* A VOTE, ACK or QUERY as a radio message: "TOPIC\0BODY". */
+static struct radio_msg *
+tpc_msg(struct device *d, enum sim_tpc_msg kind, struct sim_tpc_wire *w, enum radio_kind rk)
+{
+	const struct sim_tpc_cfg *cfg = &d->f->sc->tpc[0];
+	const char *topic = kind == SIM_TPC_MSG_VOTE ? cfg->vote_topic :
+	    kind == SIM_TPC_MSG_ACK ? cfg->ack_topic : cfg->query_topic;
+	size_t tlen = strlen(topic), blen;
+	struct radio_msg *m;
+	char body[512];
+
+	w->id = sim_tpc_device_id(d->f->o.tpc, d->index);
+	w->id_len = strlen(w->id);
+	if ((blen = sim_tpc_wire_encode(kind, w, body, sizeof(body))) >= sizeof(body) ||
+	    (m = radio_new(rk, tlen + 1 + blen, cfg->qos)) == NULL)
+		return NULL;
+	memcpy(m->data, topic, tlen + 1);
+	memcpy(m->data + tlen + 1, body, blen);
+	m->rid = w->txid;
+	return m;
+}
+
+static void
+tpc_publish(struct device *d, const struct radio_msg *m)
+{
+	const struct sim_tpc_cfg *cfg = &d->f->sc->tpc[0];
+	const char *topic = (const char *)m->data;
+	size_t tlen = strlen(topic);
+
+	if (!d->f->stopping && cfg->message_loss > 0 &&
+	    (double)(sim_rng_next(&d->f->rng) >> 11) * 0x1p-53 < cfg->message_loss) {
+		sim_tpc_note_fault(d->f->o.tpc, SIM_TPC_F_MESSAGE_LOST);
+		return;
+	}
+	if (d->state != DEV_UP && m->qos == 0)
+		return;
+	(void)sim_mqtt_publish(d->mqtt, topic, m->data + tlen + 1, m->len - tlen - 1, m->qos, false,
+	    NULL, NULL);
+}
+
+/* Sends m (RADIO_TPC_OUT) over the link, or at once without one; takes it. */
+static void
+tpc_link(struct device *d, struct radio_msg *m, uint64_t t_sim)
+{
+	uint64_t at;
+
+	m->kind = RADIO_TPC_OUT;
+	if (d->g->radio) {
+		hal_power_note_tx(&d->hw->power, t_sim, m->len);
+		if (hal_link_send(&d->hw->link, t_sim, m->len, &at) != HAL_OK) {
+			free(m);    /* the link is down: lost, the coordinator resends */
+			return;
+		}
+		m->due = mono_of(d->f, at);
+		m->lost = hal_link_next_change(&d->hw->link, t_sim) < at;
+		radio_put(d, m);
+		return;
+	}
+	tpc_publish(d, m);
+	free(m);
+}
+
+static void
+tpc_later(struct device *d, enum radio_kind kind, uint64_t due)
+{
+	struct radio_msg *m = radio_new(kind, 0, 1);
+
+	if (m != NULL) {
+		m->due = due;
+		radio_put(d, m);
+	}
+}
+
+/* A PREPARE or DECISION has reached the device. */
+static void
+tpc_handle(struct device *d, const struct radio_msg *m)
+{
+	struct sim_fleet *f = d->f;
+	const struct sim_tpc_cfg *cfg = &f->sc->tpc[0];
+	uint64_t t_sim = sim_of(f, m->due);
+	bool decision = m->status & TPC_DECISION;
+	struct sim_tpc_wire w, r = { 0 };
+	struct dev_tpc_step step;
+	struct radio_msg *out;
+	int64_t before = tpc_prepared(d);
+	bool rdc = false;
+
+	if (sim_tpc_wire_parse(decision ? SIM_TPC_MSG_DECISION : SIM_TPC_MSG_PREPARE,
+	    (const char *)m->data, m->len, &w) != SIM_OK)
+		return;     /* malformed: dropped, as the contract says */
+	r.txid = w.txid;
+	if (!decision) {
+		if (tpc_draw(d, w.txid, SALT_CBV, cfg->crash_before_vote)) {
+			sim_tpc_note_fault(f->o.tpc, SIM_TPC_F_CRASH_BEFORE_VOTE);
+			inject_power(d, t_sim, false);
+			return;
+		}
+		if (d->state == DEV_UP && d->link == HAL_LINK_UP &&
+		    tpc_draw(d, w.txid, SALT_PART, cfg->partition)) {
+			sim_tpc_note_fault(f->o.tpc, SIM_TPC_F_PARTITION);
+			sim_mqtt_freeze(d->mqtt, true);
+			tpc_later(d, RADIO_TPC_THAW, m->due + cfg->partition_ns);
+		}
+		if (dev_tpc_prepare(d->hw, &f->tpc_rules, (int64_t)t_sim, w.txid, w.change,
+		    w.change_len, &step) != HAL_OK)
+			return;
+		f->tpc_prepared += tpc_prepared(d) - before;
+		if (!step.reply)
+			return;
+		r.vote = step.vote;
+		r.reason = step.reason;
+		r.reason_len = step.reason != NULL ? strlen(step.reason) : 0;
+		if ((out = tpc_msg(d, SIM_TPC_MSG_VOTE, &r, RADIO_TPC_DURABLE)) == NULL)
+			return;
+		out->status = step.vote == DEV_TPC_YES ? TPC_VOTE_YES : TPC_VOTE_NO;
+		if (step.vote == DEV_TPC_YES && tpc_draw(d, w.txid, SALT_CAV, cfg->crash_after_vote))
+			out->status |= TPC_CRASH_AFTER;
+	} else {
+		rdc = w.decision == 1 && tpc_draw(d, w.txid, SALT_RDC, cfg->reboot_during_commit);
+		if (dev_tpc_decide(d->hw, (int64_t)t_sim, w.txid, w.decision == 1, &step) != HAL_OK)
+			return;
+		f->tpc_prepared += tpc_prepared(d) - before;
+		if (!step.reply)
+			return;
+		r.decision = w.decision;
+		if ((out = tpc_msg(d, SIM_TPC_MSG_ACK, &r, RADIO_TPC_DURABLE)) == NULL)
+			return;
+		if (step.applied)
+			out->status = TPC_APPLIED | (step.committed ? TPC_COMMITTED : 0);
+		/* Reboot with the COMMIT's writes half done: they are undone,
+		 * no ACK goes out, and the device is in doubt. */
+		if (rdc && step.applied && step.committed && step.at > (uint64_t)t_sim) {
+			sim_tpc_note_fault(f->o.tpc, SIM_TPC_F_REBOOT_DURING_COMMIT);
+			tpc_later(d, RADIO_TPC_CRASH,
+			    mono_of(f, t_sim + (step.at - (uint64_t)t_sim) / 2));
+		}
+	}
+	out->due = mono_of(f, step.at > (uint64_t)t_sim ? step.at : t_sim);
+	radio_put(d, out);
+}
+
+/* A reply's flash writes are durable: it counts from now and leaves. */
+static void
+tpc_durable(struct device *d, struct radio_msg *m)
+{
+	struct sim_fleet *f = d->f;
+	uint64_t now = m->due, t_sim = sim_of(f, now);
+	int st = m->status;
+	size_t i;
+
+	if (st & (TPC_VOTE_YES | TPC_VOTE_NO))
+		tpc_record(d, now, m->rid, SIM_TPC_VOTE, (st & TPC_VOTE_YES) != 0);
+	if (st & TPC_APPLIED) {
+		tpc_record(d, now, m->rid, SIM_TPC_APPLY, (st & TPC_COMMITTED) != 0);
+		if (st & TPC_COMMITTED)
+			f->tpc_last[d->index] = m->rid;
+		if ((i = doubt_find(f, d->index, m->rid)) != SIZE_MAX) {
+			f->doubt[i] = f->doubt[--f->ndoubt];
+			tpc_record(d, now, m->rid, SIM_TPC_RESOLVED, 0);
+		}
+		tpc_observe(d, now);
+	}
+	tpc_link(d, m, t_sim);
+	if (st & TPC_CRASH_AFTER) {
+		/* After the vote has had time to reach the broker. */
+		sim_tpc_note_fault(f->o.tpc, SIM_TPC_F_CRASH_AFTER_VOTE);
+		tpc_later(d, RADIO_TPC_CRASH, (d->radio != NULL && d->radio->due > now ?
+		    d->radio->due : now) + 50 * SIM_NS_PER_MS);
+	}
+}
+
+/* On (re)connecting: the device's protocol topics, and a QUERY for each
+ * transaction it is in doubt about. */
+static void
+tpc_subscribe(struct device *d)
+{
+	struct sim_fleet *f = d->f;
+	const struct sim_tpc_cfg *cfg = &f->sc->tpc[0];
+	struct sim_tmpl_vals v = { .id = sim_tpc_device_id(f->o.tpc, d->index), .n = d->n,
+		.group = d->g->cfg->name };
+	char topic[512];
+	uint64_t now = sim_now_ns();
+
+	if (sim_tmpl_render(cfg->prepare_topic, &v, topic, sizeof(topic)) < sizeof(topic))
+		(void)sim_mqtt_subscribe(d->mqtt, topic, cfg->qos, NULL);
+	if (sim_tmpl_render(cfg->decision_topic, &v, topic, sizeof(topic)) < sizeof(topic))
+		(void)sim_mqtt_subscribe(d->mqtt, topic, cfg->qos, NULL);
+	for (size_t i = 0; i < f->ndoubt; i++) {
+		struct sim_tpc_wire w = { .txid = f->doubt[i].txid };
+		struct radio_msg *m;
+
+		if (f->doubt[i].dev != d->index ||
+		    (m = tpc_msg(d, SIM_TPC_MSG_QUERY, &w, RADIO_TPC_OUT)) == NULL)
+			continue;
+		m->due = now;
+		tpc_link(d, m, sim_of(f, now));
+	}
+}
+
+/* A PREPARE or DECISION for the device, if msg is one. */
+static bool
+tpc_take(struct device *d, const struct sim_mqtt_msg *msg)
+{
+	struct sim_fleet *f = d->f;
+	const struct sim_tpc_cfg *cfg = &f->sc->tpc[0];
+	struct sim_tmpl_vals v = { .id = sim_tpc_device_id(f->o.tpc, d->index), .n = d->n,
+		.group = d->g->cfg->name };
+	char topic[512];
+	struct radio_msg *m;
+	uint64_t now = sim_now_ns(), at;
+	int kind;
+	size_t n;
+
+	n = sim_tmpl_render(cfg->prepare_topic, &v, topic, sizeof(topic));
+	if (n == msg->topic_len && memcmp(topic, msg->topic, n) == 0) {
+		kind = 0;
+	} else {
+		n = sim_tmpl_render(cfg->decision_topic, &v, topic, sizeof(topic));
+		if (n != msg->topic_len || memcmp(topic, msg->topic, n) != 0)
+			return false;
+		kind = TPC_DECISION;
+	}
+	if (!f->stopping && cfg->message_loss > 0 &&
+	    (double)(sim_rng_next(&f->rng) >> 11) * 0x1p-53 < cfg->message_loss) {
+		sim_tpc_note_fault(f->o.tpc, SIM_TPC_F_MESSAGE_LOST);
+		return true;
+	}
+	if ((m = radio_new(RADIO_TPC_IN, msg->payload_len, cfg->qos)) == NULL)
+		return true;
+	memcpy(m->data, msg->payload, msg->payload_len);
+	m->status = kind;
+	m->due = now;
+	if (d->g->radio) {
+		uint64_t t_sim = sim_of(f, now);
+
+		if (hal_link_recv(&d->hw->link, t_sim, msg->payload_len, &at) != HAL_OK) {
+			free(m);
+			return true;
+		}
+		m->due = mono_of(f, at);
+		m->lost = hal_link_next_change(&d->hw->link, t_sim) < at;
+	}
+	radio_put(d, m);
+	dev_arm(d);
+	return true;
+}
+
 /* A message for the device: a request of one of its group's patterns. */
 static void
 on_message(void *arg, const struct sim_mqtt_msg *msg)
@@ -1100,6 +1502,8 @@ on_message(void *arg, const struct sim_mqtt_msg *msg)
 	char id[256];
 	struct sim_tmpl_vals v = { .id = id, .n = d->n, .group = d->g->cfg->name };
 
+	if (d->tpc && tpc_take(d, msg))
+		return;
 	render_id(d, id, sizeof(id));
 	if (d2c_take(d, msg, id))
 		return;
@@ -1220,6 +1624,25 @@ radio_due(struct device *d)
 	case RADIO_D2C_ANSWER:
 		d2c_answer(d, m);
 		break;
+	case RADIO_TPC_IN:
+		if (!m->lost)
+			tpc_handle(d, m);
+		break;
+	case RADIO_TPC_DURABLE:
+		tpc_durable(d, m);
+		m = NULL;       /* handed on */
+		break;
+	case RADIO_TPC_OUT:
+		if (!(m->lost && m->qos == 0))
+			tpc_publish(d, m);
+		break;
+	case RADIO_TPC_CRASH:
+		inject_power(d, sim_of(d->f, m->due), false);
+		break;
+	case RADIO_TPC_THAW:
+		if (d->link == HAL_LINK_UP)
+			sim_mqtt_freeze(d->mqtt, false);
+		break;
 	}
 	free(m);
 }
@@ -1329,6 +1752,9 @@ dev_client(struct device *d)
 			return SIM_ERR_NOMEM;
 		d->link = (uint8_t)hal_link_state(&d->hw->link, t0);
 		d->powered = hal_power_state(&d->hw->power, t0) == HAL_POWER_ON;
+		/* The loader saw to it that every target's model has flash. */
+		d->tpc = f->o.tpc != NULL && d->hw->flash != NULL &&
+		    sim_tpc_target(f->o.tpc, d->index);
 		hal_rearm(d, t0);
 	}
 	v = (struct sim_tmpl_vals){ .n = d->n, .group = d->g->cfg->name, .id = id };
@@ -1452,6 +1878,8 @@ on_connected(void *arg, bool session_present)
 		gate_release(f);
 	if (d->g->rr_mask != 0 || d->g->d2c >= 0)
 		rr_subscribe(d);
+	if (d->tpc)
+		tpc_subscribe(d);
 	dev_arm(d);
 }
 
@@ -1552,6 +1980,12 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 	f->chk = chk;
 	f->o = *o;
 	f->rng = sim_rng_mix(o->seed, 0xf1ee7);
+	if (sc->ntpc > 0) {
+		f->tpc_rules = (struct dev_tpc_rules){ .min_battery_pct = sc->tpc[0].min_battery_pct,
+			.vote_no = sc->tpc[0].vote_no };
+		if ((f->tpc_last = calloc(sim_scenario_devices(sc) + 1, sizeof(*f->tpc_last))) == NULL)
+			goto out;
+	}
 	f->ndevs = (uint32_t)sim_scenario_devices(sc);
 	f->st.planned = f->ndevs;
 	f->gate_max = UINT32_MAX;
@@ -1648,6 +2082,10 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 		if (f->groups[gi].d2c >= 0)
 			rate += 2 * (double)f->groups[gi].cfg->count * (double)SIM_NS_PER_S /
 			    (double)f->groups[gi].req_every_ns;
+	/* Two-phase commit wakes each participant up to four times a
+	 * transaction: PREPARE in, vote durable, DECISION in, ACK durable. */
+	if (sc->ntpc > 0 && !sc->tpc[0].external)
+		rate += 4 * sc->tpc[0].rate * sc->tpc[0].group_size;
 	f->quantum_ns = rate >= BATCH_RATE ? QUANTUM_NS : 0;
 	/* Padding after the header is a fixed pattern: the broker and the
 	 * checker see real bytes, and building a message copies only 32. */
@@ -1710,6 +2148,8 @@ sim_fleet_free(struct sim_fleet *f)
 	free(f->groups);
 	free(f->payload);
 	free(f->topic);
+	free(f->doubt);
+	free(f->tpc_last);
 	free(f);
 }
 
@@ -1798,6 +2238,12 @@ sim_fleet_disconnect_all(struct sim_fleet *f)
 	f->gate_head = f->gate_tail = NULL;
 	if (f->trace != NULL)
 		fflush(f->trace);
+}
+
+int64_t
+sim_fleet_tpc_prepared(const struct sim_fleet *f)
+{
+	return f != NULL ? f->tpc_prepared : 0;
 }
 
 void

@@ -19,6 +19,7 @@
 
 struct event_base;
 struct sim_fleet;
+struct sim_tpc;
 
 struct sim_fleet_opts {
 	uint32_t run_id;
@@ -29,6 +30,7 @@ struct sim_fleet_opts {
 	int64_t unix0_ns;           /* the simulated clock's Unix time at start_ns (epoch) */
 	const char *trace_path;     /* --trace: one JSON line per send, or NULL */
 	struct sim_rr *d2c;         /* where devices open d2c requests; NULL if none (borrowed) */
+	struct sim_tpc *tpc;        /* two-phase commit's cloud side and history; NULL if none (borrowed) */
 };
 
 struct sim_fleet_stats {
@@ -72,6 +74,9 @@ void sim_fleet_disconnect_all(struct sim_fleet *f);
  * adding its own: under load, wake-ups are most of the CPU. */
 void sim_fleet_set_tick_hook(struct sim_fleet *f, void (*fn)(void *arg, uint64_t now),
     void *arg);
+/* PREPARED records the devices hold (two-phase commit): the drain is not
+ * over while any are, since each still owes its transaction an outcome. */
+int64_t sim_fleet_tpc_prepared(const struct sim_fleet *f);
 /* The stats; valid until the next call into the fleet. resent and
  * decode_errors are those of the last sim_fleet_stats_full. */
 void sim_fleet_stats(struct sim_fleet *f, struct sim_fleet_stats *out);

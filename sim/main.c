@@ -12,6 +12,7 @@
 static const char usage[] =
     "usage: fleetsim run SCENARIO.yaml [--broker URL] [--report-dir DIR] [--seed N]\n"
     "                    [--set PATH=VALUE]... [--metrics HOST:PORT] [--trace FILE]\n"
+    "                    [--history FILE]\n"
     "                    [--quiet]\n"
     "       fleetsim validate SCENARIO.yaml|MODEL.yaml [--broker URL] [--set PATH=VALUE]...\n"
     "       fleetsim models\n"
@@ -39,6 +40,8 @@ static const char help[] =
     "                      while the run lasts, e.g. 127.0.0.1:9464\n"
     "  --trace FILE        (run) write one JSON line per message a device sends:\n"
     "                      device, seq, topic, size, sha256, t_sim\n"
+    "  --history FILE      (run) write two-phase commit's history, one JSON line per\n"
+    "                      protocol event (docs/two-phase-commit.md)\n"
     "  --quiet             print nothing but errors\n"
     "  --max-regression PCT  (compare) how far a latency percentile may rise and a\n"
     "                      throughput fall, in percent (default 10%); correctness\n"
@@ -119,7 +122,8 @@ main(int argc, char **argv)
 		}
 		if (strcmp(a, "--broker") == 0 || strcmp(a, "--report-dir") == 0 ||
 		    strcmp(a, "--seed") == 0 || strcmp(a, "--set") == 0 ||
-		    strcmp(a, "--metrics") == 0 || strcmp(a, "--trace") == 0) {
+		    strcmp(a, "--metrics") == 0 || strcmp(a, "--trace") == 0 ||
+		    strcmp(a, "--history") == 0) {
 			if (val == NULL) {
 				rc = bad_usage("%s needs a value", a);
 				goto out;
@@ -139,6 +143,8 @@ main(int argc, char **argv)
 				o.metrics_addr = val;
 			} else if (strcmp(a, "--trace") == 0) {
 				o.trace_path = val;
+			} else if (strcmp(a, "--history") == 0) {
+				o.history_path = val;
 			} else if (strcmp(a, "--report-dir") == 0) {
 				o.ov.report_dir = val;
 			} else if (strcmp(a, "--seed") == 0) {

@@ -207,12 +207,16 @@ sim_report_build(const struct sim_report_in *in)
 		rpt_json_set(pat, "telemetry", telemetry_json(in));
 	if (pat != NULL && in->sc->nrr > 0)
 		rpt_json_set(pat, "request_response", request_response_json(in));
+	if (pat != NULL && in->sc->ntpc > 0)
+		rpt_json_set(pat, "two_phase_commit", sim_tpc_json(in->tpc));
 	rpt_json_set(r, "patterns", pat);
 	if (in->series != NULL) {
 		struct rpt_json *ts = rpt_json_object();
 
 		if (ts != NULL)
 			rpt_json_set(ts, "telemetry", rpt_series_to_json(in->series));
+		if (ts != NULL && in->tpc_series != NULL)
+			rpt_json_set(ts, "two_phase_commit", rpt_series_to_json(in->tpc_series));
 		rpt_json_set(r, "timeseries", ts);
 	}
 	return r;
@@ -326,6 +330,28 @@ sim_report_judge_asserts(struct rpt_json *r, const struct rpt_assertion *as, siz
 		bad += num(r, path);
 		snprintf(check, sizeof(check), "request_response.%s.one_answer_each", name);
 		add_check(checks, check, bad == 0, detail, &all);
+	}
+	/* Two-phase commit's promises hold in every run, whatever else the
+	 * scenario asserts; the violation list says which and where. */
+	if (rpt_json_path(r, "patterns.two_phase_commit") != NULL) {
+		static const char *const kinds[] = { "atomicity", "validity", "agreement",
+			"termination", "durability" };
+		char path[96];
+		size_t o = 0;
+
+		bad = 0;
+		o += (size_t)snprintf(detail, sizeof(detail), "expected no violations, got");
+		for (size_t k = 0; k < 5; k++) {
+			double n;
+
+			snprintf(path, sizeof(path), "patterns.two_phase_commit.violations.%s", kinds[k]);
+			n = num(r, path);
+			bad += n;
+			if (o < sizeof(detail))
+				o += (size_t)snprintf(detail + o, sizeof(detail) - o, "%s %.0f %s",
+				    k ? "," : "", n, kinds[k]);
+		}
+		add_check(checks, "two_phase_commit.invariants", bad == 0, detail, &all);
 	}
 
 	for (size_t i = 0; i < nas; i++) {

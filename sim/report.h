@@ -15,6 +15,7 @@
 #include "scenario.h"
 #include "sim_err.h"
 #include "telemetry.h"
+#include "tpc.h"
 #include "verdict.h"
 
 /* Everything the report is made of; borrowed for the call. */
@@ -37,6 +38,9 @@ struct sim_report_in {
 	 * scenario has that direction. */
 	const struct sim_rr *rr[2];
 	const struct sim_rr_opts *rr_opts[2];
+	/* Two-phase commit (finished); NULL: zeros if the scenario has it. */
+	const struct sim_tpc *tpc;
+	const struct rpt_series *tpc_series;    /* transactions per second; NULL: none */
 };
 
 /* Builds the report without verdict, checks or assertions. NULL on NOMEM. */

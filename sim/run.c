@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "report.h"
 #include "rr_cloud.h"
+#include "tpc.h"
 #include "series.h"
 #include "sim_clock.h"
 #include "telemetry.h"
@@ -50,6 +51,7 @@ struct run {
 	struct sim_consumer *cons;
 	struct sim_fleet *fleet;
 	struct sim_rr_cloud *rrc;   /* c2d request-response, or NULL */
+	struct sim_tpc *tpc;        /* two-phase commit, or NULL */
 	struct sim_metrics *metrics;
 	struct event *tick, *sigint, *sigterm, *sighup;
 	enum phase phase;
@@ -69,6 +71,7 @@ struct run {
 	char infra_msg[1024];
 	/* The per-second series and what the previous sample saw. */
 	struct rpt_series *series;
+	struct rpt_series *tpc_series;  /* transactions per second, with two-phase commit */
 	uint64_t next_sample;
 	struct sim_tm_counts last_tm;
 	struct sim_fleet_stats last_fs;
@@ -79,6 +82,8 @@ static const char *const series_cols[] = {
 	"t", "sent", "received", "errors", "p50_ms", "p99_ms", "max_ms", "connected", "reconnects",
 };
 #define NSERIES (sizeof(series_cols) / sizeof(series_cols[0]))
+
+static const char *const tpc_cols[] = { "t", "started", "committed", "aborted" };
 
 /* One row a second while the fleet runs: counts are per second, latency
  * covers the messages that arrived in that second (NaN when none did),
@@ -96,6 +101,14 @@ sample(struct run *r, uint64_t now)
 	if (r->fleet == NULL || r->series == NULL || now < r->next_sample)
 		return;
 	r->next_sample += SIM_NS_PER_S;
+	if (r->tpc_series != NULL) {
+		double t[4];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		t[0] = (double)ts.tv_sec;
+		sim_tpc_sample(r->tpc, t + 1);
+		(void)rpt_series_add(r->tpc_series, t);
+	}
 	sim_fleet_stats(r->fleet, &fs);
 	sim_tm_counts(r->chk, &tc);
 	w = sim_tm_window(r->chk);
@@ -171,6 +184,16 @@ publish_metrics(struct run *r, uint64_t now)
 	sim_metrics_update(r->metrics, &s);
 }
 
+/* The consumer's one hook, when both request-response and two-phase
+ * commit listen on its connections. */
+static bool
+cloud_hook(void *arg, const struct sim_mqtt_msg *m)
+{
+	struct run *r = arg;
+
+	return sim_tpc_hook(r->tpc, m) || (r->rrc != NULL && sim_rr_cloud_hook(r->rrc, m));
+}
+
 static void
 start_close(struct run *r, uint64_t now)
 {
@@ -182,6 +205,7 @@ start_close(struct run *r, uint64_t now)
 	r->phase = PH_CLOSE;
 	r->deadline = now + CLOSE_NS;
 	sim_rr_cloud_finish(r->rrc);
+	sim_tpc_finish(r->tpc, now);
 	if (r->fleet != NULL)
 		sim_fleet_disconnect_all(r->fleet);
 	if (r->cons != NULL)
@@ -196,6 +220,7 @@ start_drain(struct run *r, uint64_t now)
 	r->sent_until = now < r->send_end ? now : r->send_end;
 	sim_fleet_stop_sending(r->fleet);
 	sim_rr_cloud_stop_sending(r->rrc, now);
+	sim_tpc_stop_sending(r->tpc, now);
 }
 
 static int64_t
@@ -228,6 +253,7 @@ start_fleet(struct run *r, uint64_t now)
 		.unix0_ns = r->sc.has_epoch ? r->sc.epoch_ns : unix_now_ns(),
 		.trace_path = r->o->trace_path,
 		.d2c = sim_rr_cloud_d2c(r->rrc),
+		.tpc = r->tpc,
 	};
 	rv = sim_fleet_new(r->base, r->tp, &r->sc, r->chk, &fo, &r->fleet);
 	if (rv != SIM_OK)
@@ -235,6 +261,7 @@ start_fleet(struct run *r, uint64_t now)
 	sim_rr_cloud_start(r->rrc, r->cons, r->send_start, r->send_end);
 	if (r->rrc != NULL)
 		sim_fleet_set_tick_hook(r->fleet, sim_rr_cloud_tick, r->rrc);
+	sim_tpc_start(r->tpc, r->cons, r->send_start, r->send_end);
 	r->phase = PH_RUN;
 	r->next_sample = now + SIM_NS_PER_S;
 	rpt_hist_reset(sim_tm_window(r->chk));
@@ -285,7 +312,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		/* Once every message is in, waiting longer proves nothing. */
 		if (now >= r->deadline ||
 		    (sim_tm_all_received(r->chk) && sim_fleet_owed(r->fleet) == 0 &&
-		    sim_rr_cloud_open(r->rrc) == 0))
+		    sim_rr_cloud_open(r->rrc) == 0 && sim_tpc_open(r->tpc) == 0 &&
+		    sim_fleet_tpc_prepared(r->fleet) == 0))
 			start_close(r, now);
 		break;
 	case PH_CLOSE:
@@ -377,8 +405,8 @@ static enum sim_err
 collect_filters(struct run *r)
 {
 	/* Room for the request-response answer filters too. */
-	r->filters = calloc(r->sc.ngroups + r->sc.nrr + 1, sizeof(*r->filters));
-	r->qos = calloc(r->sc.ngroups + r->sc.nrr + 1, sizeof(*r->qos));
+	r->filters = calloc(r->sc.ngroups + r->sc.nrr + 6, sizeof(*r->filters));
+	r->qos = calloc(r->sc.ngroups + r->sc.nrr + 6, sizeof(*r->qos));
 	if (r->filters == NULL || r->qos == NULL)
 		return SIM_ERR_NOMEM;
 	for (size_t i = 0; i < r->sc.ngroups; i++) {
@@ -516,6 +544,8 @@ write_report(struct run *r)
 	};
 	in.rr[SIM_RR_C2D] = sim_rr_cloud_tracker(r->rrc, SIM_RR_C2D, &in.rr_opts[SIM_RR_C2D]);
 	in.rr[SIM_RR_D2C] = sim_rr_cloud_tracker(r->rrc, SIM_RR_D2C, &in.rr_opts[SIM_RR_D2C]);
+	in.tpc = r->tpc;
+	in.tpc_series = r->tpc_series;
 	rep = sim_report_build(&in);
 	if (rep == NULL || sim_report_judge(rep, &r->sc, &pass) != SIM_OK) {
 		fprintf(stderr, "fleetsim: out of memory building the report\n");
@@ -572,9 +602,11 @@ run_fini(struct run *r)
 	sim_metrics_free(r->metrics);
 	sim_fleet_free(r->fleet);
 	sim_rr_cloud_free(r->rrc);
+	sim_tpc_free(r->tpc);
 	sim_consumer_free(r->cons);
 	sim_tm_checker_free(r->chk);
 	rpt_series_free(r->series);
+	rpt_series_free(r->tpc_series);
 	sim_transport_free(r->tp);
 	if (r->tick != NULL)
 		event_free(r->tick);
@@ -774,6 +806,36 @@ sim_run(const struct sim_run_opts *o)
 		co.nfilters = r.nfilters;
 		co.hook = sim_rr_cloud_hook;
 		co.hook_arg = r.rrc;
+	}
+	/* The coordinator's log goes in the report folder by default. */
+	if (r.sc.ntpc > 0 && (rv = mkdirs(r.sc.report_dir)) != SIM_OK) {
+		sim_diag_set(&d, "cannot create the report folder %s: %s", r.sc.report_dir,
+		    strerror(errno));
+		goto fail;
+	}
+	if ((rv = sim_tpc_new(r.base, &r.sc, &(struct sim_tpc_opts){ .run_id = r.run_id,
+	    .seed = r.sc.seed, .unix_offset_ns = unix_now_ns() - (int64_t)sim_now_ns(),
+	    .history_path = o->history_path }, &r.tpc, &d)) != SIM_OK)
+		goto fail;
+	if (r.tpc != NULL) {
+		const char *const *f;
+		const int *q;
+		size_t n = sim_tpc_filters(r.tpc, &f, &q);
+
+		for (size_t i = 0; i < n; i++) {
+			if ((r.filters[r.nfilters] = strdup(f[i])) == NULL) {
+				rv = SIM_ERR_NOMEM;
+				goto fail;
+			}
+			r.qos[r.nfilters++] = q[i];
+		}
+		co.nfilters = r.nfilters;
+		co.hook = cloud_hook;
+		co.hook_arg = &r;
+		if (rpt_series_new(tpc_cols, 4, &r.tpc_series) != RPT_OK) {
+			rv = SIM_ERR_NOMEM;
+			goto fail;
+		}
 	}
 	if ((rv = sim_consumer_new(r.base, r.tp, &r.sc.target, r.chk, &co, &r.cons)) != SIM_OK)
 		goto fail;

@@ -20,6 +20,7 @@ struct sim_run_opts {
 	bool quiet;                 /* no progress line, no summary */
 	const char *metrics_addr;   /* --metrics HOST:PORT; NULL = no endpoint */
 	const char *trace_path;     /* --trace FILE; NULL = none */
+	const char *history_path;   /* --history FILE: two-phase commit's history; NULL = none */
 };
 
 /* `fleetsim run`: returns the exit code. */

@@ -211,6 +211,17 @@ get_tx(struct sim_tpc_check *c, uint64_t txid)
 	return t;
 }
 
+int
+sim_tpc_check_first(const struct sim_tpc_check *c, uint64_t txid, enum sim_tpc_ev ev)
+{
+	const struct tx *t = c != NULL ? find(c, txid) : NULL;
+
+	for (uint32_t i = 0; t != NULL && i < t->n; i++)
+		if (t->r[i].ev == ev)
+			return t->r[i].val;
+	return -1;
+}
+
 static bool
 valid_rec(const struct sim_tpc_rec *r)
 {

@@ -123,6 +123,10 @@ void sim_tpc_check_free(struct sim_tpc_check *c);
  * those of the last one. */
 enum sim_err sim_tpc_check_add(struct sim_tpc_check *c, const struct sim_tpc_rec *r);
 
+/* The val of txid's earliest record of kind ev, or -1 when it has none:
+ * lets an observer record a transaction's BEGIN or DECIDE only once. */
+int sim_tpc_check_first(const struct sim_tpc_check *c, uint64_t txid, enum sim_tpc_ev ev);
+
 /* Runs every invariant as of end_ns (the end of the drain). Idempotent; call
  * before reading results. It recomputes everything from the history, so
  * calling it again (after more records, or with another end_ns) replaces
