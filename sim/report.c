@@ -462,6 +462,16 @@ sim_report_print(FILE *f, const struct rpt_json *r, const char *path)
 		fprintf(f, "  round trip p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", num(lat, "p50"),
 		    num(lat, "p99"), num(lat, "max"));
 	}
+	if ((arr = rpt_json_path(r, "patterns.two_phase_commit")) != NULL) {
+		fprintf(f, "  2pc        started %.0f, committed %.0f, aborted %.0f (vote %.0f, timeout %.0f, "
+		    "coordinator %.0f), undecided %.0f\n", num(arr, "started"), num(arr, "committed"),
+		    num(arr, "aborted.total"), num(arr, "aborted.by_vote"), num(arr, "aborted.by_timeout"),
+		    num(arr, "aborted.by_coordinator"), num(arr, "undecided"));
+		fprintf(f, "  in doubt   %.0f times, %.0f resolved, longest %.0f ms; complete p50 %.1f ms, "
+		    "p99 %.1f ms\n", num(arr, "in_doubt.episodes"), num(arr, "in_doubt.resolved"),
+		    num(arr, "in_doubt_max_ms"), num(arr, "latency_ms.complete.p50"),
+		    num(arr, "latency_ms.complete.p99"));
+	}
 	arr = rpt_json_get(r, "checks");
 	for (size_t i = 0; i < rpt_json_len(arr); i++) {
 		const struct rpt_json *c = rpt_json_at(arr, i);

@@ -557,6 +557,30 @@ test_no_flash_is_2(void)
 		fprintf(stderr, "\n  output:\n%s\n", out);
 }
 
+/* The fault-heavy example runs and passes on the embedded broker, and
+ * its report shows the in-doubt recoveries it is there to show. */
+static void
+test_example_tariff_rollout(void)
+{
+	const char *dir = th_tmpdir();
+	struct rpt_json *r;
+	char scen[512];
+
+	CU_ASSERT_FATAL(dir != NULL);
+	snprintf(scen, sizeof(scen), "%s/scenarios/tariff-rollout.yaml",
+	    getenv("FLEETSIM_SOURCE_DIR"));
+	const char *argv[] = { "run", scen, "--report-dir", dir, "--quiet", NULL };
+
+	CU_ASSERT_EQUAL(th_fleetsim(dir, 180, argv), 0);
+	if ((r = th_report(dir)) == NULL)
+		return;
+	CU_ASSERT(th_num(r, TPC "in_doubt.episodes") > 0);
+	CU_ASSERT_EQUAL(th_num(r, TPC "in_doubt.resolved"), th_num(r, TPC "in_doubt.episodes"));
+	CU_ASSERT(th_num(r, TPC "faults.reboot_during_commit") > 0);
+	CU_ASSERT(th_num(r, TPC "aborted.by_coordinator") > 0);
+	rpt_json_free(r);
+}
+
 int
 main(void)
 {
@@ -568,6 +592,7 @@ main(void)
 		{ "an external commit-always coordinator is caught", test_external_commit_always },
 		{ "--history writes one event a line", test_history },
 		{ "a model without flash exits 2 with FILE:LINE:COL", test_no_flash_is_2 },
+		{ "scenarios/tariff-rollout.yaml passes", test_example_tariff_rollout },
 		{ NULL, NULL },
 	};
 
