@@ -3,7 +3,7 @@
 # Markdown table for docs/benchmarks.md. Not a test: numbers, not verdicts.
 #
 #   ci/bench.sh [SIZES...]      default sizes: 1000 5000 10000
-#   BENCH_SECTIONS="load models rr" ci/bench.sh   (the default: all three)
+#   BENCH_SECTIONS="load models rr tpc" ci/bench.sh   (the default: all four)
 #
 # For each fleet size: time to connect all devices; fleetsim's RSS per idle
 # connected device; at 10,000 msg/s total, CPU seconds per 100k messages for
@@ -14,7 +14,9 @@
 # payload (devices/bench/dev_bench), and the largest size run again with
 # every device a temperature-sensor model (JSON payloads from its sensors,
 # its link's latency, its clock). Last, request-response: 1,000 requests/s
-# over 5,000 thermostat devices, c2d and d2c, CPU per round trip.
+# over 5,000 thermostat devices, c2d and d2c, CPU per round trip. And
+# two-phase commit: 200 transactions/s of 10 participants over 2,000
+# thermostats (fleetsim's coordinator, no faults), CPU in cores.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/ci/deps.sh" >/dev/null
@@ -96,7 +98,7 @@ load_yaml() {   # N RATE DURATION
 	printf 'name: load-%s-%s\nduration: %s\ndrain: 5s\nfleet:\n  - group: d\n    count: %s\n    connect: { max_inflight: 64, ramp: 2s }\n    telemetry: { every: %sms, qos: 1, size: 128 }\n' "$1" "$2" "$3" "$1" "$every_ms"
 }
 
-sections=${BENCH_SECTIONS:-load models rr}
+sections=${BENCH_SECTIONS:-load models rr tpc}
 has() { case " $sections " in *" $1 "*) return 0 ;; esac; return 1; }
 
 run base "$(idle_yaml 1)"
@@ -197,4 +199,23 @@ print(f"| {d} | {c['sent']:.0f} | {c['ok']:.0f} | {float(sys.argv[3])*1e3/ok:.3f
       f"{float(sys.argv[4])*1e3/ok:.3f} | {c['latency_ms']['p50']:.2f} | {c['latency_ms']['p99']:.2f} |")
 PY
 done
+fi
+
+if has tpc; then
+tpc_yaml() {    # 2,000 thermostats, 200 transactions/s of 10 participants, 30 s
+	printf 'name: tpc-bench\nduration: 30s\ndrain: 15s\nfleet:\n  - group: d\n    count: 2000\n    model: thermostat\n    connect: { max_inflight: 64, ramp: 2s }\n    telemetry: { every: 1h }\npatterns:\n  - two_phase_commit: { group_size: 10, rate: 200/s }\n'
+}
+echo
+echo "Two-phase commit: 2,000 thermostat devices, 200 transactions/s of 10 participants, 30 s (each transaction: 10 PREPARE, VOTE, DECISION, ACK through Mosquitto, and the coordinator's fdatasync):"
+echo
+echo "| transactions | committed | violations | fleetsim CPU (cores, whole run) | fleetsim CPU ms/tx | mosquitto CPU ms/tx | complete p50 ms | p99 ms |"
+echo "|---|---|---|---|---|---|---|---|"
+run tpc "$(tpc_yaml)"
+python3 - "$out/report.json" "$f_cpu" "$m_cpu" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); t = r["patterns"]["two_phase_commit"]; n = max(1, t["started"])
+v = sum(t["violations"].values()); l = t["latency_ms"]["complete"]
+print(f"| {t['started']:.0f} | {t['committed']:.0f} | {v:.0f} | {float(sys.argv[2])/r['duration_s']:.2f} | "
+      f"{float(sys.argv[2])*1e3/n:.3f} | {float(sys.argv[3])*1e3/n:.3f} | {l['p50']:.1f} | {l['p99']:.1f} |")
+PY
 fi
