@@ -9,6 +9,7 @@
 #include "hist.h"
 #include "report.h"
 #include "sim_clock.h"
+#include "tpc_check.h"
 #include "verdict.h"
 
 /* What every step shares. Allocation failures while building are only
@@ -88,14 +89,27 @@ clone(const struct rpt_json *j)
 }
 
 /* Keys the generic fold leaves alone because their owner merges them:
- * histograms and their summaries (percentiles do not add), and the one
- * time that is a maximum rather than a sum. */
+ * histograms (one, or an object of them by name) and their summaries
+ * (percentiles do not add), and the one time that is the latest rather
+ * than a sum. */
 static bool
 special(const char *key, const struct rpt_json *v)
 {
-	return ends_with(key, "_histogram") ||
+	return ends_with(key, "_histogram") || ends_with(key, "_histograms") ||
 	    (ends_with(key, "_ms") && rpt_json_type(v) == RPT_JSON_OBJECT) ||
 	    strcmp(key, "all_connected_after_s") == 0;
+}
+
+/* A figure that is the largest of the shards', not their sum: "max" is a
+ * word of its name (max_ms, in_doubt_max_ms). */
+static bool
+is_max(const char *name)
+{
+	for (const char *p = name; (p = strstr(p, "max")) != NULL; p += 3) {
+		if ((p == name || p[-1] == '_') && (p[3] == '\0' || p[3] == '_'))
+			return true;
+	}
+	return false;
 }
 
 /* Adds src's numbers into dst's, recursively; members only src has are
@@ -113,9 +127,12 @@ fold(struct mctx *m, struct rpt_json *dst, const struct rpt_json *src)
 		if (t == NULL) {
 			put(m, dst, key, clone(s));
 		} else if (rpt_json_type(t) == RPT_JSON_NUMBER && rpt_json_type(s) == RPT_JSON_NUMBER) {
+			double a = rpt_json_num(t), b = rpt_json_num(s);
+
 			/* A group's qos is a setting, not a count. */
-			if (strcmp(key, "qos") != 0)
-				put(m, dst, key, rpt_json_number(rpt_json_num(t) + rpt_json_num(s)));
+			if (strcmp(key, "qos") == 0)
+				continue;
+			put(m, dst, key, rpt_json_number(is_max(key) ? fmax(a, b) : a + b));
 		} else if (rpt_json_type(t) == RPT_JSON_OBJECT && rpt_json_type(s) == RPT_JSON_OBJECT) {
 			fold(m, t, s);
 		}
@@ -147,11 +164,14 @@ fold_all(struct mctx *m, const struct rpt_json *const *secs)
 	return r;
 }
 
-/* Merges the histogram at key of every section that has one. *out is
- * NULL when some section lacks it (or none has it): no exact answer. */
+/* Merges the histogram at key of secs[i] for every input that has the
+ * latency (present[i] not NULL; secs[i] is where its histogram would be,
+ * often the same object). *out is NULL when one of them lacks it (or none
+ * has it): no exact answer. */
 static enum sim_err
-merge_hists(struct mctx *m, const struct rpt_json *const *secs, const char *key,
-    const char *where, struct rpt_hist **out)
+merge_hists(struct mctx *m, const struct rpt_json *const *present,
+    const struct rpt_json *const *secs, const char *key, const char *where,
+    struct rpt_hist **out)
 {
 	struct rpt_hist *acc = NULL, *h = NULL;
 	enum sim_err rv = SIM_OK;
@@ -161,7 +181,7 @@ merge_hists(struct mctx *m, const struct rpt_json *const *secs, const char *key,
 	for (size_t i = 0; i < m->n; i++) {
 		const struct rpt_json *j;
 
-		if (secs[i] == NULL)
+		if (present[i] == NULL)
 			continue;
 		if ((j = rpt_json_get(secs[i], key)) == NULL) {
 			rv = SIM_OK;
@@ -241,38 +261,58 @@ connect_summary(const struct rpt_hist *h)
 	return cm;
 }
 
-/* Sets dst's summary at skey, and the merged histogram at hkey, from the
- * sections' histograms; approximates (with a note) when one is missing. */
+/* Where a latency summary, or its histogram, is: the merged report's
+ * object holding it, the inputs' copies of that object (NULL where
+ * absent), its key there, and the object's path for messages. */
+struct lat_at {
+	struct rpt_json *dst;
+	const struct rpt_json *const *secs;
+	const char *key, *where;
+};
+
+/* Sets the summary at s from the merged histogram, and that histogram at
+ * h; approximates (with a note) when an input with the summary's object
+ * lacks the histogram. */
 static enum sim_err
-summarize(struct mctx *m, struct rpt_json *dst, const struct rpt_json *const *secs,
-    const char *hkey, const char *skey, const char *where, bool connect)
+summarize_at(struct mctx *m, const struct lat_at *s, const struct lat_at *h, bool connect)
 {
-	struct rpt_hist *h = NULL;
+	struct rpt_hist *u = NULL;
 	enum sim_err rv;
 	char path[256];
 
-	if ((rv = merge_hists(m, secs, hkey, where, &h)) != SIM_OK)
+	if ((rv = merge_hists(m, s->secs, h->secs, h->key, h->where, &u)) != SIM_OK)
 		return rv;
-	snprintf(path, sizeof(path), "%s.%s", where, skey);
-	if (h != NULL) {
-		put(m, dst, skey, connect ? connect_summary(h) : rpt_hist_summary(h, (double)SIM_NS_PER_MS));
-		put(m, dst, hkey, rpt_hist_to_json(h));
-		rpt_hist_free(h);
+	snprintf(path, sizeof(path), "%s.%s", s->where, s->key);
+	if (u != NULL) {
+		put(m, s->dst, s->key, connect ? connect_summary(u) :
+		    rpt_hist_summary(u, (double)SIM_NS_PER_MS));
+		put(m, h->dst, h->key, rpt_hist_to_json(u));
+		rpt_hist_free(u);
 		return SIM_OK;
 	}
 	/* The first report's histogram is not the union's: the caller drops
 	 * what is marked null here. */
-	if (rpt_json_get(dst, hkey) != NULL)
-		put(m, dst, hkey, rpt_json_null());
+	if (rpt_json_get(h->dst, h->key) != NULL)
+		put(m, h->dst, h->key, rpt_json_null());
 	for (size_t i = 0; i < m->n; i++) {
-		if (rpt_json_get(secs[i], skey) != NULL) {
-			put(m, dst, skey, approx_summary(secs, m->n, skey));
+		if (rpt_json_get(s->secs[i], s->key) != NULL) {
+			put(m, s->dst, s->key, approx_summary(s->secs, m->n, s->key));
 			note(m, "%s: a report has no histogram, so this is approximate "
 			    "(percentiles and max are the largest shard's)", path);
 			break;
 		}
 	}
 	return SIM_OK;
+}
+
+/* The usual case: summary at skey and histogram at hkey side by side. */
+static enum sim_err
+summarize(struct mctx *m, struct rpt_json *dst, const struct rpt_json *const *secs,
+    const char *hkey, const char *skey, const char *where, bool connect)
+{
+	const struct lat_at s = { dst, secs, skey, where }, h = { dst, secs, hkey, where };
+
+	return summarize_at(m, &s, &h, connect);
 }
 
 /* A copy of obj without key, whose value summarize marked null; the
@@ -353,6 +393,63 @@ out:
 	return r;
 }
 
+/* latency_ms made of several summaries by name (two_phase_commit's
+ * phases: latency_ms.prepare, ...) rather than one. */
+static bool
+named_summaries(const struct rpt_json *lat)
+{
+	if (rpt_json_type(lat) != RPT_JSON_OBJECT || rpt_json_len(lat) == 0)
+		return false;
+	for (size_t i = 0; i < rpt_json_len(lat); i++) {
+		if (rpt_json_type(rpt_json_at(lat, i)) != RPT_JSON_OBJECT)
+			return false;
+	}
+	return true;
+}
+
+/* p's latency_ms {NAME: summary} beside latency_histograms {NAME:
+ * histogram}: each summary from its own merged histogram, as summarize
+ * does for a single one. A histogram that is not the union's is dropped;
+ * latency_histograms left empty is marked null for the caller. */
+static enum sim_err
+summarize_named(struct mctx *m, struct rpt_json *p, const struct rpt_json *const *secs,
+    const char *where)
+{
+	struct rpt_json *lat = rpt_json_get(p, "latency_ms"), *hists = rpt_json_get(p, "latency_histograms");
+	const struct rpt_json **ls = sections(m, "latency_ms", secs);
+	const struct rpt_json **hs = sections(m, "latency_histograms", secs);
+	enum sim_err rv = SIM_OK;
+	char swhere[256], hwhere[256];
+
+	if (ls == NULL || hs == NULL) {
+		rv = SIM_ERR_NOMEM;
+		goto out;
+	}
+	snprintf(swhere, sizeof(swhere), "%s.latency_ms", where);
+	snprintf(hwhere, sizeof(hwhere), "%s.latency_histograms", where);
+	for (size_t k = 0; k < rpt_json_len(lat) && rv == SIM_OK && m->err == SIM_OK; k++) {
+		const struct lat_at s = { lat, ls, rpt_json_key_at(lat, k), swhere };
+		const struct lat_at h = { hists, hs, s.key, hwhere };
+
+		rv = summarize_at(m, &s, &h, false);
+	}
+	for (size_t k = 0; k < rpt_json_len(lat) && rv == SIM_OK && m->err == SIM_OK; k++) {
+		const char *name = rpt_json_key_at(lat, k);
+
+		if (rpt_json_get(hists, name) != NULL &&
+		    rpt_json_type(rpt_json_get(hists, name)) == RPT_JSON_NULL) {
+			put(m, p, "latency_histograms", without_null(m, hists, name));
+			hists = rpt_json_get(p, "latency_histograms");
+		}
+	}
+	if (hists != NULL && rpt_json_len(hists) == 0)
+		put(m, p, "latency_histograms", rpt_json_null());
+out:
+	free(ls);
+	free(hs);
+	return rv;
+}
+
 /* Gives the object at parent's key, and every object under it, the exact
  * latency summary from its merged histogram: a pattern may keep histograms
  * deeper down (request_response per direction and per method), and the
@@ -362,12 +459,17 @@ static enum sim_err
 summarize_tree(struct mctx *m, struct rpt_json *parent, const char *key,
     const struct rpt_json *const *secs, const char *where)
 {
+	static const char *const hkeys[] = { "latency_histogram", "latency_histograms" };
 	struct rpt_json *p = rpt_json_get(parent, key);
 	enum sim_err rv;
 
 	if (rpt_json_type(p) != RPT_JSON_OBJECT)
 		return SIM_OK;
-	if ((rv = summarize(m, p, secs, "latency_histogram", "latency_ms", where, false)) != SIM_OK)
+	if (named_summaries(rpt_json_get(p, "latency_ms")))
+		rv = summarize_named(m, p, secs, where);
+	else
+		rv = summarize(m, p, secs, "latency_histogram", "latency_ms", where, false);
+	if (rv != SIM_OK)
 		return rv;
 	for (size_t k = 0; k < rpt_json_len(p) && m->err == SIM_OK; k++) {
 		const char *name = rpt_json_key_at(p, k);
@@ -387,10 +489,65 @@ summarize_tree(struct mctx *m, struct rpt_json *parent, const char *key,
 			return rv;
 	}
 	/* summarize marks a histogram that is not the union's null. */
-	if (rpt_json_get(p, "latency_histogram") != NULL &&
-	    rpt_json_type(rpt_json_get(p, "latency_histogram")) == RPT_JSON_NULL)
-		put(m, parent, key, without_null(m, p, "latency_histogram"));
+	for (size_t i = 0; i < sizeof(hkeys) / sizeof(hkeys[0]) && m->err == SIM_OK; i++) {
+		if (rpt_json_get(p, hkeys[i]) != NULL &&
+		    rpt_json_type(rpt_json_get(p, hkeys[i])) == RPT_JSON_NULL) {
+			put(m, parent, key, without_null(m, p, hkeys[i]));
+			p = rpt_json_get(parent, key);
+		}
+	}
 	return SIM_OK;
+}
+
+/* What two_phase_commit has beyond counts, latencies and in_doubt_max_ms
+ * (a maximum, by its name): every shard's violations, and who
+ * coordinated. Each shard ran its own transactions over its own devices,
+ * so its list stands as it is; "shard" (the input's position, as in
+ * merged_from) tells whose device indices and txids an entry speaks of. */
+static void
+merge_tpc(struct mctx *m, struct rpt_json *p, const struct rpt_json *const *secs)
+{
+	struct rpt_json *list = rpt_json_array();
+	const char *coord = NULL;
+	bool mixed = false, external = false;
+
+	if (list == NULL) {
+		m->err = SIM_ERR_NOMEM;
+		return;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		const struct rpt_json *l = rpt_json_get(secs[i], "violation_list");
+		const char *c = rpt_json_str(rpt_json_get(secs[i], "coordinator"));
+
+		/* As each run caps its list: the counts say how many. */
+		for (size_t k = 0; k < rpt_json_len(l) &&
+		    rpt_json_len(list) < SIM_TPC_JSON_MAX_VIOLATIONS; k++) {
+			struct rpt_json *e = clone(rpt_json_at(l, k));
+
+			if (rpt_json_type(e) == RPT_JSON_OBJECT)
+				put(m, e, "shard", rpt_json_number((double)(i + 1)));
+			if (rpt_json_push(list, e) != RPT_OK && m->err == SIM_OK)
+				m->err = SIM_ERR_NOMEM;
+		}
+		if (c == NULL)
+			continue;
+		if (coord == NULL)
+			coord = c;
+		else if (strcmp(c, coord) != 0)
+			mixed = true;
+		external |= strcmp(c, "external") == 0;
+	}
+	if (rpt_json_get(p, "violation_list") != NULL)
+		put(m, p, "violation_list", list);
+	else
+		rpt_json_free(list);
+	if (mixed)
+		put(m, p, "coordinator", rpt_json_string("mixed"));
+	/* Each shard sees only what the coordinator tells its own devices. */
+	if (external && m->n > 1)
+		note(m, "%s: with an external coordinator, a transaction whose participants "
+		    "span shards counts as started in each, and atomicity across shards is not "
+		    "checked", "patterns.two_phase_commit");
 }
 
 static struct rpt_json *
@@ -429,6 +586,8 @@ merge_patterns(struct mctx *m)
 					m->err = rv;
 				goto out;
 			}
+			if (strcmp(name, "two_phase_commit") == 0)
+				merge_tpc(m, rpt_json_get(r, name), secs);
 		}
 	}
 out:
@@ -466,7 +625,7 @@ col_rule(const char *name)
 {
 	if (strcmp(name, "t") == 0)
 		return COL_T;
-	if (strncmp(name, "max", 3) == 0)
+	if (is_max(name))
 		return COL_MAX;
 	if (strncmp(name, "min", 3) == 0)
 		return COL_MIN;

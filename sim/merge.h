@@ -5,16 +5,24 @@
  *
  * - Counts add: patterns.*, by_group.* (qos and clean_session are taken
  *   from the first report), devices.*, broker.consumer_*; so does
- *   throughput_per_s, since shards run concurrently.
+ *   throughput_per_s, since shards run concurrently. A number with "max"
+ *   as a word of its name (in_doubt_max_ms) is the largest instead.
  * - Histograms merge exactly: patterns.*.latency_ms and devices.connect_ms
  *   are recomputed from the merged latency_histogram / connect_histogram,
- *   so percentiles are those of the union, not averages. A report without
- *   a histogram falls back to an approximation (count and min exact, mean
- *   weighted by count, percentiles and max the largest shard's: an upper
- *   bound) and says so in "notes".
+ *   so percentiles are those of the union, not averages; a latency_ms of
+ *   several summaries by name (two_phase_commit's prepare, decide and
+ *   complete) from latency_histograms, the histograms by the same names.
+ *   A report without a histogram falls back to an approximation (count and
+ *   min exact, mean weighted by count, percentiles and max the largest
+ *   shard's: an upper bound) and says so in "notes".
+ * - patterns.two_phase_commit: every shard ran its own coordinator over
+ *   its own devices, so violation_list is the shards' lists one after the
+ *   other, each entry with "shard" (its report's 1-based position), capped
+ *   at SIM_TPC_JSON_MAX_VIOLATIONS as a run's is (the counts say how
+ *   many); "coordinator" is the shards' if they agree, else "mixed".
  * - Time series align by their "t" column (the wall-clock second): rows
- *   with equal t add (columns starting "max" take the maximum, "min" the
- *   minimum). Per-second percentiles (other "_ms" columns) cannot be merged
+ *   with equal t add (columns with the word "max" take the maximum,
+ *   starting "min" the minimum). Per-second percentiles (other "_ms" columns) cannot be merged
  *   from summaries: they are kept when only one shard had latency in that
  *   second (then it is the union's) and null otherwise. Rows of other
  *   seconds are kept as they are.

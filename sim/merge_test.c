@@ -11,6 +11,8 @@
 #include "hist.h"
 #include "merge.h"
 #include "report.h"
+#include "sim_clock.h"
+#include "tpc_check.h"
 #include "verdict.h"
 
 #define NSAMPLES 2000
@@ -183,6 +185,19 @@ merge2(const struct rpt_json *a, const struct rpt_json *b, enum sim_err want)
 	return m;
 }
 
+/* a and b do not merge, and the message says what is wrong where. */
+static void
+rejected_naming(const struct rpt_json *a, const struct rpt_json *b, const char *what)
+{
+	const struct rpt_json *in[2] = { a, b };
+	struct rpt_json *m = NULL;
+	struct sim_diag d = { "" };
+
+	CU_ASSERT_EQUAL(sim_merge_reports(in, 2, &m, &d), SIM_ERR_SCENARIO);
+	CU_ASSERT_PTR_NULL(m);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, what));
+}
+
 static double
 num(const struct rpt_json *r, const char *path)
 {
@@ -342,6 +357,8 @@ shard_passes(struct rpt_json *r, const char *const *exprs)
 	size_t n = 0;
 	bool pass = false;
 
+	/* With no assertions, as is still passed (and read by nothing). */
+	memset(as, 0, sizeof(as));
 	for (; exprs[n] != NULL; n++)
 		CU_ASSERT_FATAL(rpt_assert_parse(exprs[n], &as[n], NULL, 0, NULL) == RPT_OK);
 	CU_ASSERT_EQUAL(sim_report_judge_asserts(r, as, n, &pass), SIM_OK);
@@ -610,19 +627,260 @@ test_nested_histograms(void)
 	    rr_pattern(samples + 1, 2, 1020, 507, true));
 	rpt_json_set_num(rpt_json_path(b, "patterns.request_response.c2d.by_method.setpoint.latency_histogram"),
 	    "count", 3);
-	{
-		const struct rpt_json *in[2] = { a, b };
-		struct sim_diag d = { "" };
-
-		m = NULL;
-		CU_ASSERT_EQUAL(sim_merge_reports(in, 2, &m, &d), SIM_ERR_SCENARIO);
-		CU_ASSERT_PTR_NULL(m);
-		CU_ASSERT_PTR_NOT_NULL(strstr(d.msg,
-		    "report 2: patterns.request_response.c2d.by_method.setpoint.latency_histogram"));
-	}
+	rejected_naming(a, b, "report 2: patterns.request_response.c2d.by_method.setpoint.latency_histogram");
 	rpt_json_free(a);
 	rpt_json_free(b);
 	rpt_json_free(w);
+}
+
+#define MS SIM_NS_PER_MS
+
+static void
+tpc_rec(struct sim_tpc_check *c, uint64_t t_ns, uint64_t txid, uint32_t dev, int ev, int val)
+{
+	struct sim_tpc_rec r = { .t_ns = t_ns, .txid = txid, .device = dev, .ev = (uint8_t)ev,
+		.val = (uint8_t)val };
+
+	CU_ASSERT_EQUAL(sim_tpc_check_add(c, &r), SIM_OK);
+}
+
+/* patterns.two_phase_commit as a run reports it, over transactions first,
+ * first + step, ... below ntx, each committed by two devices: txid k
+ * begins at k s, and its votes, decision and ACKs come later by amounts
+ * that vary with k, so each phase's latencies spread. Every lost-th (0:
+ * none) loses a committed change, a durability violation; when k % 15 is
+ * 3 a device is in doubt for a time that grows with k. */
+static struct rpt_json *
+tpc_pattern(uint64_t first, uint64_t step, uint64_t ntx, uint64_t lost, const char *coordinator)
+{
+	struct sim_tpc_check_opts o = { .deadline_ns = SIM_NS_PER_S, .recovery_ns = SIM_NS_PER_S };
+	struct sim_tpc_check *c = NULL;
+	struct rpt_json *j, *v;
+	uint64_t yes = 0, fsyncs = 0;
+
+	CU_ASSERT_EQUAL_FATAL(sim_tpc_check_new(&o, &c), SIM_OK);
+	for (uint64_t k = first; k < ntx; k += step) {
+		uint64_t t = k * SIM_NS_PER_S, spread = (k * 7919) % 61;
+		uint32_t d = (uint32_t)(2 * k);
+
+		tpc_rec(c, t, k, 0, SIM_TPC_BEGIN, 2);
+		for (uint32_t i = 0; i < 2; i++) {
+			tpc_rec(c, t + 1 * MS, k, d + i, SIM_TPC_PREPARE, 0);
+			tpc_rec(c, t + 5 * MS, k, d + i, SIM_TPC_VOTE, 1);
+			tpc_rec(c, t + (10 + spread + i) * MS, k, d + i, SIM_TPC_VOTE_SEEN, 1);
+			yes++;
+		}
+		tpc_rec(c, t + (20 + spread + k % 5) * MS, k, 0, SIM_TPC_DECIDE, 1);
+		fsyncs += 2;
+		for (uint32_t i = 0; i < 2; i++) {
+			tpc_rec(c, t + 100 * MS, k, d + i, SIM_TPC_APPLY, 1);
+			tpc_rec(c, t + (110 + (k * 31) % 53 + i) * MS, k, d + i, SIM_TPC_ACK_SEEN, 0);
+		}
+		if (k % 15 == 3) {
+			tpc_rec(c, t + 200 * MS, k, d, SIM_TPC_IN_DOUBT, 0);
+			tpc_rec(c, t + (200 + 10 * k) * MS, k, d, SIM_TPC_RESOLVED, 0);
+		}
+		if (lost != 0 && k % lost == 0)
+			tpc_rec(c, t + 900 * MS, k, d, SIM_TPC_OBSERVE, 0);
+	}
+	sim_tpc_check_finish(c, (ntx + 10) * SIM_NS_PER_S);
+	j = sim_tpc_check_json(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	/* What sim_tpc_json adds around the checker's object. */
+	rpt_json_set_str(j, "coordinator", coordinator);
+	v = rpt_json_object();
+	rpt_json_set_num(v, "yes", (double)yes);
+	rpt_json_set_num(v, "no", 0);
+	rpt_json_set(j, "votes", v);
+	rpt_json_set_num(j, "log_fsyncs", (double)fsyncs);
+	sim_tpc_check_free(c);
+	return j;
+}
+
+/* timeseries.two_phase_commit: rows {t, started, committed, aborted}. */
+static struct rpt_json *
+tpc_series(const double (*rows)[4], size_t nrows)
+{
+	static const char *const cols[] = { "t", "started", "committed", "aborted" };
+	struct rpt_json *o = rpt_json_object(), *c = rpt_json_array(), *r = rpt_json_array();
+
+	for (size_t i = 0; i < 4; i++)
+		rpt_json_push(c, rpt_json_string(cols[i]));
+	for (size_t i = 0; i < nrows; i++) {
+		struct rpt_json *row = rpt_json_array();
+
+		for (size_t k = 0; k < 4; k++)
+			rpt_json_push(row, rpt_json_number(rows[i][k]));
+		rpt_json_push(r, row);
+	}
+	rpt_json_set(o, "columns", c);
+	rpt_json_set(o, "rows", r);
+	return o;
+}
+
+/* A shard's report with the pattern and its series. */
+static struct rpt_json *
+tpc_report(size_t first, struct rpt_json *pattern, const double (*rows)[4], size_t nrows)
+{
+	struct fig f = half(first);
+	struct rpt_json *r = report(&f);
+
+	rpt_json_set(rpt_json_get(r, "patterns"), "two_phase_commit", pattern);
+	rpt_json_set(rpt_json_get(r, "timeseries"), "two_phase_commit", tpc_series(rows, nrows));
+	return r;
+}
+
+/* A copy of obj without key. */
+static struct rpt_json *
+without(const struct rpt_json *obj, const char *key)
+{
+	struct rpt_json *c = rpt_json_object();
+	char *text = NULL;
+
+	for (size_t i = 0; i < rpt_json_len(obj); i++) {
+		struct rpt_json *v = NULL;
+
+		if (strcmp(rpt_json_key_at(obj, i), key) == 0)
+			continue;
+		CU_ASSERT_FATAL(rpt_json_dump(rpt_json_at(obj, i), 0, &text) == RPT_OK);
+		CU_ASSERT_FATAL(rpt_json_parse(text, strlen(text), &v, NULL, 0) == RPT_OK);
+		free(text);
+		rpt_json_set(c, rpt_json_key_at(obj, i), v);
+	}
+	return c;
+}
+
+static void
+test_two_phase_commit(void)
+{
+	static const double ra[][4] = { { 100, 10, 9, 1 }, { 101, 10, 10, 0 } };
+	static const double rb[][4] = { { 101, 10, 8, 2 }, { 102, 5, 5, 0 } };
+	static const char *const counts[] = {
+		"started", "committed", "aborted.total", "aborted.by_vote", "undecided",
+		"violations.durability", "violations.atomicity", "votes.yes", "log_fsyncs", NULL,
+	};
+	struct rpt_json *a, *b, *w, *m, *ts;
+	const struct rpt_json *p;
+	char path[128];
+
+	make_samples();
+	/* Shards of 300 transactions, by odd and even txid; every 9th loses a
+	 * change, so both shards fail on their own. */
+	a = tpc_report(0, tpc_pattern(0, 2, 300, 9, "fleetsim"), ra, 2);
+	b = tpc_report(1, tpc_pattern(1, 2, 300, 9, "fleetsim"), rb, 2);
+	w = tpc_pattern(0, 1, 300, 9, "fleetsim");
+	m = merge2(a, b, SIM_OK);
+	CU_ASSERT_FATAL(m != NULL);
+	p = rpt_json_path(m, "patterns.two_phase_commit");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (size_t i = 0; counts[i] != NULL; i++) {
+		CU_ASSERT_EQUAL(num(p, counts[i]), num(w, counts[i]));
+		if (num(p, counts[i]) != num(w, counts[i]))
+			fprintf(stderr, "%s: merged %g, whole %g\n", counts[i], num(p, counts[i]),
+			    num(w, counts[i]));
+	}
+	CU_ASSERT_EQUAL(num(p, "started"), 300);
+	CU_ASSERT_EQUAL(num(p, "violations.durability"), 34);
+	/* The longest time in doubt is the longest shard's, not a sum. */
+	CU_ASSERT_EQUAL(num(p, "in_doubt_max_ms"), num(w, "in_doubt_max_ms"));
+	CU_ASSERT(num(p, "in_doubt_max_ms") < num(a, "patterns.two_phase_commit.in_doubt_max_ms") +
+	    num(b, "patterns.two_phase_commit.in_doubt_max_ms"));
+	/* Each phase's latency exactly the whole run's, from its histogram. */
+	same_json(rpt_json_get(p, "latency_ms"), rpt_json_get(w, "latency_ms"));
+	same_json(rpt_json_get(p, "latency_histograms"), rpt_json_get(w, "latency_histograms"));
+	CU_ASSERT_EQUAL(num(p, "latency_ms.complete.count"), 300);
+	CU_ASSERT_EQUAL(rpt_json_len(rpt_json_get(m, "notes")), 0);
+	/* Both shards' violations, in order, each saying whose it is. */
+	CU_ASSERT_EQUAL_FATAL(rpt_json_len(rpt_json_get(p, "violation_list")), 34);
+	CU_ASSERT_EQUAL(num(p, "violation_list.0.shard"), 1);
+	CU_ASSERT_EQUAL(num(p, "violation_list.0.txid"), 0);
+	CU_ASSERT_EQUAL(num(p, "violation_list.16.shard"), 1);
+	CU_ASSERT_EQUAL(num(p, "violation_list.17.shard"), 2);
+	CU_ASSERT_EQUAL(num(p, "violation_list.17.txid"), 9);
+	CU_ASSERT_STRING_EQUAL(rpt_json_str(rpt_json_path(p, "violation_list.17.detail")),
+	    rpt_json_str(rpt_json_path(b, "patterns.two_phase_commit.violation_list.0.detail")));
+	CU_ASSERT_STRING_EQUAL(rpt_json_str(rpt_json_get(p, "coordinator")), "fleetsim");
+	CU_ASSERT_FALSE(rpt_json_truthy(rpt_json_get(check_named(m, "two_phase_commit.invariants"),
+	    "pass")));
+	CU_ASSERT_PTR_NOT_NULL(strstr(rpt_json_str(rpt_json_get(check_named(m,
+	    "two_phase_commit.invariants"), "detail")), "34 durability"));
+	/* The series adds up by second. */
+	ts = rpt_json_path(m, "timeseries.two_phase_commit.rows");
+	CU_ASSERT_EQUAL_FATAL(rpt_json_len(ts), 3);
+	CU_ASSERT_EQUAL(num(ts, "1.0"), 101);
+	CU_ASSERT_EQUAL(num(ts, "1.1"), 20);
+	CU_ASSERT_EQUAL(num(ts, "1.2"), 18);
+	CU_ASSERT_EQUAL(num(ts, "1.3"), 2);
+	CU_ASSERT_EQUAL(num(ts, "2.1"), 5);
+	rpt_json_free(m);
+	rpt_json_free(a);
+	rpt_json_free(b);
+	rpt_json_free(w);
+
+	/* One clean shard passes alone; merged with one whose coordinator
+	 * lost a change, the whole fails, and the lists are capped as a run
+	 * caps its own. Coordinators differ: "mixed", with a note on what
+	 * an external one means for shards. */
+	a = tpc_report(0, tpc_pattern(0, 2, 300, 0, "fleetsim"), ra, 2);
+	b = tpc_report(1, tpc_pattern(1, 2, 300, 1, "external"), rb, 2);
+	{
+		static const char *const none[] = { NULL };
+
+		CU_ASSERT_TRUE(shard_passes(a, none));
+		CU_ASSERT_FALSE(shard_passes(b, none));
+	}
+	m = merge2(a, b, SIM_OK);
+	CU_ASSERT_FATAL(m != NULL);
+	p = rpt_json_path(m, "patterns.two_phase_commit");
+	CU_ASSERT_EQUAL(num(p, "violations.durability"), 150);
+	CU_ASSERT_EQUAL(rpt_json_len(rpt_json_get(p, "violation_list")), SIM_TPC_JSON_MAX_VIOLATIONS);
+	CU_ASSERT_EQUAL(num(p, "violation_list.0.shard"), 2);
+	CU_ASSERT_FALSE(rpt_json_truthy(rpt_json_get(check_named(m, "two_phase_commit.invariants"),
+	    "pass")));
+	CU_ASSERT_STRING_EQUAL(rpt_json_str(rpt_json_get(m, "verdict")), "fail");
+	CU_ASSERT_STRING_EQUAL(rpt_json_str(rpt_json_get(p, "coordinator")), "mixed");
+	CU_ASSERT_EQUAL_FATAL(rpt_json_len(rpt_json_get(m, "notes")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(rpt_json_str(rpt_json_path(m, "notes.0")), "external coordinator"));
+	rpt_json_free(m);
+
+	/* Both shards violating: more than the cap between them, the list
+	 * holds the first report's first. */
+	rpt_json_set(rpt_json_get(a, "patterns"), "two_phase_commit", tpc_pattern(0, 2, 300, 1, "fleetsim"));
+	m = merge2(a, b, SIM_OK);
+	CU_ASSERT_FATAL(m != NULL);
+	p = rpt_json_path(m, "patterns.two_phase_commit");
+	CU_ASSERT_EQUAL(num(p, "violations.durability"), 300);
+	CU_ASSERT_EQUAL(rpt_json_len(rpt_json_get(p, "violation_list")), SIM_TPC_JSON_MAX_VIOLATIONS);
+	CU_ASSERT_EQUAL(num(p, "violation_list.99.shard"), 1);
+	rpt_json_free(m);
+
+	/* A shard from before the histograms: each phase approximate, said
+	 * once per phase, and no histograms that are not the union's. */
+	w = tpc_pattern(1, 2, 300, 1, "external");
+	rpt_json_set(rpt_json_get(b, "patterns"), "two_phase_commit", without(w, "latency_histograms"));
+	m = merge2(a, b, SIM_OK);
+	CU_ASSERT_FATAL(m != NULL);
+	p = rpt_json_path(m, "patterns.two_phase_commit");
+	CU_ASSERT_PTR_NULL(rpt_json_get(p, "latency_histograms"));
+	CU_ASSERT_EQUAL(num(p, "latency_ms.decide.count"), 300);
+	CU_ASSERT_EQUAL(num(p, "latency_ms.decide.max"), fmax(num(a, "patterns.two_phase_commit.latency_ms.decide.max"),
+	    num(w, "latency_ms.decide.max")));
+	CU_ASSERT_EQUAL_FATAL(rpt_json_len(rpt_json_get(m, "notes")), 4);
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const phases[] = { "prepare", "decide", "complete" };
+
+		snprintf(path, sizeof(path), "patterns.two_phase_commit.latency_ms.%s:", phases[i]);
+		CU_ASSERT_PTR_NOT_NULL(strstr(rpt_json_str(rpt_json_at(rpt_json_get(m, "notes"), i)), path));
+	}
+	rpt_json_free(m);
+	rpt_json_free(w);
+
+	/* A broken phase histogram is named by its path. */
+	rpt_json_set(rpt_json_get(b, "patterns"), "two_phase_commit", tpc_pattern(1, 2, 300, 1, "fleetsim"));
+	rpt_json_set_num(rpt_json_path(b, "patterns.two_phase_commit.latency_histograms.decide"), "count", 3);
+	rejected_naming(a, b, "report 2: patterns.two_phase_commit.latency_histograms.decide");
+	rpt_json_free(a);
+	rpt_json_free(b);
 }
 
 static void
@@ -696,6 +954,7 @@ main(void)
 		{ "started_at, duration, partial, all_connected_after_s", test_run_fields },
 		{ "reports without histograms: approximate, with a note", test_without_histograms },
 		{ "request_response: histograms merged per direction and per method", test_nested_histograms },
+		{ "two_phase_commit: counts, in-doubt maximum, phase latencies, violations", test_two_phase_commit },
 		{ "foreign, mismatched and broken reports rejected", test_rejects },
 		{ "one report merges into itself", test_single_report },
 		{ NULL, NULL },

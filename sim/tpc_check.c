@@ -732,6 +732,13 @@ sim_tpc_check_json(const struct sim_tpc_check *c)
 		if (rpt_json_set(o, lat_keys[i], rpt_hist_summary(c != NULL ? c->lat[i] : empty,
 		    (double)SIM_NS_PER_MS)) != RPT_OK)
 			goto out;
+	/* The summaries alone cannot be merged: shards' percentiles do not
+	 * combine, their histograms do (fleetsim merge). */
+	if (rpt_json_set(j, "latency_histograms", o = rpt_json_object()) != RPT_OK)
+		goto out;
+	for (int i = 0; i < NLAT; i++)
+		if (rpt_json_set(o, lat_keys[i], rpt_hist_to_json(c != NULL ? c->lat[i] : empty)) != RPT_OK)
+			goto out;
 	if (rpt_json_set(j, "violation_list", list = rpt_json_array()) != RPT_OK)
 		goto out;
 	for (size_t i = 0; c != NULL && i < c->nv && i < SIM_TPC_JSON_MAX_VIOLATIONS; i++) {

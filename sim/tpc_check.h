@@ -182,7 +182,8 @@ size_t sim_tpc_check_nviolations(const struct sim_tpc_check *c);
 /* The report object: {started, committed, aborted {total, by_vote,
  * by_timeout, by_coordinator}, undecided, in_doubt_max_ms, violations
  * {atomicity, validity, agreement, termination, durability}, latency_ms
- * {prepare {...}, decide {...}, complete {...}}, violation_list [{kind,
+ * {prepare {...}, decide {...}, complete {...}}, latency_histograms (the
+ * same three, encoded for an exact merge), violation_list [{kind,
  * txid, detail}]}, the list capped at SIM_TPC_JSON_MAX_VIOLATIONS entries
  * (the counts say how many there were). latency_ms's members come from
  * rpt_hist_summary in milliseconds, as everywhere else in the report.

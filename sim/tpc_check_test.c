@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -655,6 +656,21 @@ test_json(void)
 	CU_ASSERT_STRING_EQUAL(rpt_json_str(rpt_json_get(e, "kind")), "durability");
 	CU_ASSERT_EQUAL(rpt_json_num(rpt_json_get(e, "txid")), 3);
 	CU_ASSERT_EQUAL(rpt_json_len(e), 3);
+	/* Each phase's raw histogram, for merging shards: the one behind its
+	 * summary. */
+	for (int i = 0; i < 3; i++) {
+		static const char *const phases[] = { "prepare", "decide", "complete" };
+		struct rpt_hist *h = NULL;
+		char path[64];
+
+		snprintf(path, sizeof(path), "latency_histograms.%s", phases[i]);
+		CU_ASSERT_EQUAL_FATAL(rpt_hist_from_json(rpt_json_path(j, path), &h), RPT_OK);
+		CU_ASSERT_EQUAL(rpt_hist_count(h), rpt_hist_count(sim_tpc_check_latency(c, i)));
+		CU_ASSERT_EQUAL(rpt_hist_max(h), rpt_hist_max(sim_tpc_check_latency(c, i)));
+		snprintf(path, sizeof(path), "latency_ms.%s.count", phases[i]);
+		CU_ASSERT_EQUAL(num(j, path), (double)rpt_hist_count(h));
+		rpt_hist_free(h);
+	}
 
 	/* The skeleton: the same keys, all zero, an empty list. */
 	sk = round_trip(sim_tpc_check_json(NULL));
