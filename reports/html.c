@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "hist.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,6 +70,8 @@ static const char STYLE[] =
     ".chart .nodata{font-size:14px;fill:#9ca3af}\n"
     "pre{background:#f9fafb;border:1px solid #e5e7eb;border-radius:6px;padding:10px;"
     "overflow:auto;font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}\n"
+    ".groups{display:flex;flex-wrap:wrap;gap:0 28px}\n"
+    "pre.violation{max-height:320px;margin:4px 0 14px}\n"
     "footer{margin-top:32px;color:#6b7280;font-size:12px}\n";
 
 struct col_spec {
@@ -92,6 +95,12 @@ struct chart_spec {
 };
 
 static const struct chart_spec SPECS[] = {
+	/* timeseries.two_phase_commit, first as its throughput; committed and
+	 * aborted add up to started, a little later, so all share one axis. */
+	{ "transactions", "Transactions per second", "transactions / s", NULL, true, {
+		{ "started", "started", C_BLUE, false, false },
+		{ "committed", "committed", C_GREEN, false, false },
+		{ "aborted", "aborted", C_RED, false, false } } },
 	{ "throughput", "Throughput", "messages / s", NULL, true, {
 		{ "sent", "sent", C_BLUE, false, false },
 		{ "received", "received", C_GREEN, false, true } } },
@@ -108,6 +117,8 @@ static const struct chart_spec SPECS[] = {
 
 /* The distribution chart goes after this kind. */
 #define DIST_AFTER "latency"
+#define DIST_KIND "latency_distribution"
+#define DIST_TITLE "Latency distribution (percentiles, log scale)"
 
 struct series {
 	const char *name;       /* data-series */
@@ -660,70 +671,97 @@ add_column(struct chart *c, const struct table *t, size_t col, const char *label
 	s->n = t->nrows;
 }
 
-/* The latency distribution: the histogram's percentiles against
- * log10(1 / (1 - p)), out to the decade the sample count can resolve. */
+/* One line of a distribution chart: a raw histogram from the report. */
+struct dist {
+	const char *name, *label, *color;
+	const struct rpt_json *hist;
+	bool dashed;
+};
+
+/* A latency distribution: each histogram's percentiles against
+ * log10(1 / (1 - p)), out to the decade its sample count can resolve; the
+ * axis goes as far as the best resolved. Histograms that are not objects
+ * are left out; one that cannot be read is said, not fatal. */
 static enum rpt_err
-put_distribution(struct rpt_buf *b, const char *pattern, const struct rpt_json *hj)
+put_distributions(struct rpt_buf *b, const char *pattern, const char *kind, const char *title,
+    const struct dist *d, size_t nd)
 {
 	enum rpt_err rc = RPT_OK;
 	struct rpt_hist *h = NULL;
 	struct chart c;
-	double *x = NULL, *y = NULL;
-	uint64_t count;
-	int decades;
-	size_t n;
+	double *xy[2 * MAX_SERIES] = { NULL };
+	int top = 1;
 
-	if (rpt_json_type(hj) != RPT_JSON_OBJECT)
-		return RPT_OK;
-	if ((rc = rpt_hist_from_json(hj, &h)) != RPT_OK) {
-		/* An inconsistent histogram is reported, not fatal. */
-		if (rc == RPT_ERR_NOMEM)
-			goto out;
-		rc = RPT_OK;
-		rpt_buf_str(b, "<p class=\"warn\">The latency histogram could not be read.</p>\n");
-		goto out;
-	}
-	count = rpt_hist_count(h);
-	decades = count > 1 ? (int)ceil(log10((double)count) - 1e-9) : 1;
-	if (decades < 1)
-		decades = 1;
-	if (decades > PCT_DECADES)
-		decades = PCT_DECADES;
-	n = count > 0 ? (size_t)lround(decades / PCT_STEP) + 1 : 0;
-	x = calloc(n + 1, sizeof(*x));
-	y = calloc(n + 1, sizeof(*y));
-	if (x == NULL || y == NULL) {
-		rc = RPT_ERR_NOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		x[i] = i + 1 == n ? decades : (double)i * PCT_STEP;
-		y[i] = (double)rpt_hist_percentile(h, 100 * (1 - pow(10, -x[i]))) / 1e6;
-	}
 	memset(&c, 0, sizeof(c));
-	c.kind = "latency_distribution";
+	for (size_t k = 0; k < nd && k < MAX_SERIES; k++) {
+		struct series *s = &c.s[c.ns];
+		double *x, *y;
+		uint64_t count;
+		int decades;
+		size_t n;
+
+		if (rpt_json_type(d[k].hist) != RPT_JSON_OBJECT)
+			continue;
+		if ((rc = rpt_hist_from_json(d[k].hist, &h)) != RPT_OK) {
+			if (rc == RPT_ERR_NOMEM)
+				goto out;
+			rc = RPT_OK;
+			rpt_buf_str(b, "<p class=\"warn\">The latency histogram");
+			if (nd > 1) {
+				rpt_buf_str(b, " of ");
+				put_text(b, d[k].label);
+			}
+			rpt_buf_str(b, " could not be read.</p>\n");
+			continue;
+		}
+		count = rpt_hist_count(h);
+		decades = count > 1 ? (int)ceil(log10((double)count) - 1e-9) : 1;
+		if (decades < 1)
+			decades = 1;
+		if (decades > PCT_DECADES)
+			decades = PCT_DECADES;
+		n = count > 0 ? (size_t)lround(decades / PCT_STEP) + 1 : 0;
+		x = xy[2 * c.ns] = calloc(n + 1, sizeof(*x));
+		y = xy[2 * c.ns + 1] = calloc(n + 1, sizeof(*y));
+		if (x == NULL || y == NULL) {
+			rc = RPT_ERR_NOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			x[i] = i + 1 == n ? decades : (double)i * PCT_STEP;
+			y[i] = (double)rpt_hist_percentile(h, 100 * (1 - pow(10, -x[i]))) / 1e6;
+		}
+		if (n > 0 && decades > top)
+			top = decades;
+		*s = (struct series){ d[k].name, d[k].label, d[k].color, false, d[k].dashed, x, y, n };
+		c.ns++;
+		rpt_hist_free(h);
+		h = NULL;
+	}
+	if (c.ns == 0)
+		goto out;
+	c.kind = kind;
 	c.pattern = pattern;
-	c.title = "Latency distribution (percentiles, log scale)";
+	c.title = title;
 	c.xtitle = "percentile";
 	c.unit = "ms";
 	c.pct_axis = true;
 	c.xlo = 0;
-	c.xhi = decades;
-	c.ns = 1;
-	c.s[0] = (struct series){ "latency_ms", "latency", C_PURPLE, false, false, x, y, n };
+	c.xhi = top;
 	put_chart(b, &c);
 out:
-	free(x);
-	free(y);
+	for (size_t i = 0; i < 2 * MAX_SERIES; i++)
+		free(xy[i]);
 	rpt_hist_free(h);
 	return rc;
 }
 
 /* All of a pattern's charts: the known groups of columns in order, the
- * distribution after the latency chart, then any other columns. */
+ * distribution of its nd histograms after the latency chart, then any
+ * other columns. */
 static enum rpt_err
 put_charts(struct rpt_buf *b, const char *pattern, const struct rpt_json *ts,
-    const struct rpt_json *hist)
+    const struct dist *d, size_t nd)
 {
 	enum rpt_err rc;
 	struct table t;
@@ -771,12 +809,13 @@ put_charts(struct rpt_buf *b, const char *pattern, const struct rpt_json *ts,
 		if (c.ns > 0)
 			put_chart(b, &c);
 		if (strcmp(sp->kind, DIST_AFTER) == 0) {
-			if ((rc = put_distribution(b, pattern, hist)) != RPT_OK)
+			if ((rc = put_distributions(b, pattern, DIST_KIND, DIST_TITLE, d, nd)) != RPT_OK)
 				goto out;
 			dist_done = true;
 		}
 	}
-	if (!dist_done && (rc = put_distribution(b, pattern, hist)) != RPT_OK)
+	if (!dist_done &&
+	    (rc = put_distributions(b, pattern, DIST_KIND, DIST_TITLE, d, nd)) != RPT_OK)
 		goto out;
 	for (size_t ci = 0; ci < t.ncols && t.nrows > 0; ci++) {
 		const char *name = rpt_json_str(rpt_json_at(t.columns, ci));
@@ -967,6 +1006,8 @@ has_parts(const struct rpt_json *p)
 static enum rpt_err
 put_part(struct rpt_buf *b, const char *name, const char *part, const struct rpt_json *m)
 {
+	const struct dist d = { "latency_ms", "latency", C_PURPLE,
+		rpt_json_get(m, "latency_histogram"), false };
 	enum rpt_err rc;
 	char *path = NULL;
 
@@ -989,10 +1030,256 @@ put_part(struct rpt_buf *b, const char *name, const char *part, const struct rpt
 		snprintf(title, sizeof(title), "By %s", k + 3);
 		put_object_table(b, title, rpt_json_at(m, i));
 	}
-	if ((rc = put_charts(b, path, NULL, rpt_json_get(m, "latency_histogram"))) == RPT_OK)
+	if ((rc = put_charts(b, path, NULL, &d, 1)) == RPT_OK)
 		rpt_buf_str(b, "</section>\n");
 	free(path);
 	return rc;
+}
+
+static void
+put_result(struct rpt_buf *b, bool pass)
+{
+	rpt_buf_str(b, pass ? "<td class=\"ok\">PASS</td>" : "<td class=\"bad\">FAIL</td>");
+}
+
+/* Two-phase commit's figures, each at a path under its pattern object. */
+struct tpc_figure {
+	const char *path, *label, *unit;
+	bool failure;
+};
+
+static const struct tpc_figure TPC_TRANSACTIONS[] = {
+	{ "started", "started", NULL, false },
+	{ "committed", "committed", NULL, false },
+	{ "aborted.total", "aborted", NULL, false },
+	{ "aborted.by_vote", "by vote", NULL, false },
+	{ "aborted.by_timeout", "by timeout", NULL, false },
+	{ "aborted.by_coordinator", "by coordinator", NULL, false },
+	/* Left undecided past deadline and recovery: termination broke. */
+	{ "undecided", "undecided", NULL, true },
+	{ NULL, NULL, NULL, false },
+};
+static const struct tpc_figure TPC_PARTICIPANTS[] = {
+	{ "votes.yes", "votes yes", NULL, false },
+	{ "votes.no", "votes no", NULL, false },
+	{ "in_doubt.episodes", "in doubt", NULL, false },
+	{ "in_doubt.resolved", "resolved", NULL, false },
+	{ "in_doubt_max_ms", "longest in doubt", "ms", false },
+	{ NULL, NULL, NULL, false },
+};
+static const struct tpc_figure TPC_COORDINATOR[] = {
+	{ "resends", "resends", NULL, false },
+	{ "log_fsyncs", "log fsyncs", NULL, false },
+	{ "skipped_coordinator_down", "not started (down)", NULL, false },
+	{ NULL, NULL, NULL, false },
+};
+
+/* What each invariant promises (docs/two-phase-commit.md), for the reader
+ * who sees one fail; an invariant not named here shows without it. */
+static const char *const TPC_INVARIANTS[][2] = {
+	{ "atomicity", "no transaction where one participant applied COMMIT and another ABORT" },
+	{ "validity", "COMMIT only if every participant voted YES and the coordinator saw those "
+	    "votes before deciding" },
+	{ "agreement", "every participant applied the coordinator's decision, never before it "
+	    "was logged, and the coordinator never logged a second, different one" },
+	{ "termination", "every transaction decided within deadline + recovery, and no "
+	    "participant left in doubt at the end" },
+	{ "durability", "a committed change still in effect when observed after a later reboot" },
+};
+
+/* Each violation's detail is a timeline of a few dozen lines: a page of
+ * them is enough to see the pattern, report.json holds more. */
+#define TPC_SHOWN 20
+
+/* One figure as a row of a two-column table: put_figure with the header
+ * and value cells in one buffer, side by side. */
+static void
+put_figure_row(struct rpt_buf *rows, const char *label, const struct rpt_json *v,
+    const char *unit, bool failure)
+{
+	if (rpt_json_type(v) != RPT_JSON_NUMBER)
+		return;
+	rpt_buf_str(rows, "<tr>");
+	put_figure(rows, rows, label, v, unit, failure);
+	rpt_buf_str(rows, "</tr>\n");
+}
+
+/* rows under a title, in a box of its own so that the groups of figures
+ * sit side by side; nothing when there are no rows. Frees rows. */
+static void
+put_figure_box(struct rpt_buf *b, const char *title, struct rpt_buf *rows)
+{
+	if (rows->nomem) {
+		b->nomem = true;
+	} else if (rows->len > 0) {
+		rpt_buf_str(b, "<div><h3>");
+		put_text(b, title);
+		rpt_buf_printf(b, "</h3>\n<table class=\"figures\">\n%s</table></div>\n", rows->p);
+	}
+	free(rows->p);
+}
+
+static void
+put_tpc_figures(struct rpt_buf *b, const char *title, const struct rpt_json *p,
+    const struct tpc_figure *f)
+{
+	struct rpt_buf rows = { 0 };
+
+	for (; f->path != NULL; f++)
+		put_figure_row(&rows, f->label, rpt_json_path(p, f->path), f->unit, f->failure);
+	put_figure_box(b, title, &rows);
+}
+
+/* The faults as they struck, whichever the report has, so a new fault
+ * shows without code; underscores read as spaces. */
+static void
+put_tpc_faults(struct rpt_buf *b, const struct rpt_json *faults)
+{
+	struct rpt_buf rows = { 0 };
+
+	for (size_t i = 0; i < rpt_json_len(faults) &&
+	    rpt_json_type(faults) == RPT_JSON_OBJECT; i++) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "%s", rpt_json_key_at(faults, i));
+		for (char *c = label; *c != '\0'; c++)
+			if (*c == '_')
+				*c = ' ';
+		put_figure_row(&rows, label, rpt_json_at(faults, i), NULL, false);
+	}
+	put_figure_box(b, "Faults", &rows);
+}
+
+/* One row per invariant: PASS when nothing broke it. Returns how many
+ * violations there were in all, counted, not just listed. */
+static double
+put_tpc_invariants(struct rpt_buf *b, const struct rpt_json *viol)
+{
+	double total = 0;
+
+	if (rpt_json_type(viol) != RPT_JSON_OBJECT || rpt_json_len(viol) == 0)
+		return 0;
+	rpt_buf_str(b, "<h3>Invariants</h3>\n<table class=\"invariants\"><tr><th>result</th>"
+	    "<th>invariant</th><th>violations</th><th>promise</th></tr>\n");
+	for (size_t i = 0; i < rpt_json_len(viol); i++) {
+		const char *name = rpt_json_key_at(viol, i), *what = "";
+		double n = num_or_nan(rpt_json_at(viol, i));
+		/* A count that is not a number cannot show the promise held. */
+		bool pass = n == 0;
+
+		for (size_t k = 0; k < sizeof(TPC_INVARIANTS) / sizeof(TPC_INVARIANTS[0]); k++)
+			if (strcmp(TPC_INVARIANTS[k][0], name) == 0)
+				what = TPC_INVARIANTS[k][1];
+		if (isfinite(n))
+			total += n;
+		rpt_buf_printf(b, "<tr class=\"%s\" data-invariant=\"", pass ? "pass" : "fail");
+		put_text(b, name);
+		rpt_buf_str(b, "\">");
+		put_result(b, pass);
+		rpt_buf_str(b, "<td><code>");
+		put_text(b, name);
+		rpt_buf_str(b, pass ? "</code></td><td class=\"num\">" :
+		    "</code></td><td class=\"num bad\">");
+		put_num(b, n);
+		rpt_buf_str(b, "</td><td>");
+		put_text(b, what);
+		rpt_buf_str(b, "</td></tr>\n");
+	}
+	rpt_buf_str(b, "</table>\n");
+	return total;
+}
+
+/* The first TPC_SHOWN of violation_list, each with its timeline. The
+ * txid as the coordinator's log and --history write it, so it can be
+ * searched for there. */
+static void
+put_tpc_violations(struct rpt_buf *b, const struct rpt_json *list, double total)
+{
+	size_t n = rpt_json_type(list) == RPT_JSON_ARRAY ? rpt_json_len(list) : 0;
+	size_t shown = n < TPC_SHOWN ? n : TPC_SHOWN;
+
+	if (n == 0)
+		return;
+	rpt_buf_str(b, "<h3>Violations</h3>\n<p class=\"sub\">");
+	if ((double)shown < total) {
+		rpt_buf_printf(b, "The first %zu of ", shown);
+		put_num(b, total);
+		rpt_buf_str(b, "; <code>violation_list</code> in report.json has more. ");
+	}
+	rpt_buf_str(b, "Each with the devices involved and the transaction's timeline; txids "
+	    "as the coordinator's log and <code>--history</code> write them.</p>\n");
+	for (size_t i = 0; i < shown; i++) {
+		const struct rpt_json *v = rpt_json_at(list, i);
+		const char *kind = rpt_json_str(rpt_json_get(v, "kind"));
+		const char *detail = rpt_json_str(rpt_json_get(v, "detail"));
+		const char *txid = rpt_json_str(rpt_json_get(v, "txid"));
+
+		rpt_buf_str(b, "<div class=\"violation\" data-kind=\"");
+		put_text(b, kind != NULL ? kind : "?");
+		rpt_buf_str(b, "\"><p><span class=\"bad\">");
+		put_text(b, kind != NULL ? kind : "?");
+		rpt_buf_str(b, "</span>");
+		if (txid != NULL) {
+			rpt_buf_str(b, " txid <code>");
+			put_text(b, txid);
+			rpt_buf_str(b, "</code>");
+		}
+		/* A merged report's: whose devices and txids these are. */
+		if (rpt_json_get(v, "shard") != NULL) {
+			rpt_buf_str(b, ", shard ");
+			put_json(b, rpt_json_get(v, "shard"));
+		}
+		rpt_buf_str(b, "</p>\n<pre class=\"violation\">");
+		put_text(b, detail != NULL ? detail : "");
+		rpt_buf_str(b, "</pre></div>\n");
+	}
+}
+
+/* patterns.two_phase_commit: its figures, whether the five invariants
+ * held, the latency of each phase, transactions per second and the
+ * violations that failed the run. */
+static enum rpt_err
+put_tpc(struct rpt_buf *b, const char *name, const struct rpt_json *p,
+    const struct rpt_json *ts)
+{
+	const char *coord = rpt_json_str(rpt_json_get(p, "coordinator"));
+	const struct rpt_json *hists = rpt_json_get(p, "latency_histograms");
+	/* Each phase's distribution, from the histograms behind latency_ms;
+	 * decide is prepare and a log write later, so it is dashed to let
+	 * prepare show through where they coincide. */
+	const struct dist d[] = {
+		{ "prepare", "prepare", C_BLUE, rpt_json_get(hists, "prepare"), false },
+		{ "decide", "decide", C_ORANGE, rpt_json_get(hists, "decide"), true },
+		{ "complete", "complete", C_GREEN, rpt_json_get(hists, "complete"), false },
+	};
+	double total;
+	enum rpt_err rc;
+
+	rpt_buf_str(b, "<section class=\"pattern\" data-pattern=\"");
+	put_text(b, name);
+	rpt_buf_str(b, "\">\n<h2>Two-phase commit</h2>\n");
+	if (coord != NULL) {
+		rpt_buf_str(b, "<p class=\"sub\">coordinator: ");
+		put_text(b, coord);
+		rpt_buf_str(b, "</p>\n");
+	}
+	rpt_buf_str(b, "<div class=\"groups\">\n");
+	put_tpc_figures(b, "Transactions", p, TPC_TRANSACTIONS);
+	put_tpc_figures(b, "Participants", p, TPC_PARTICIPANTS);
+	put_tpc_faults(b, rpt_json_get(p, "faults"));
+	put_tpc_figures(b, "Coordinator", p, TPC_COORDINATOR);
+	rpt_buf_str(b, "</div>\n");
+	total = put_tpc_invariants(b, rpt_json_get(p, "violations"));
+	put_object_table(b, "Latency (ms)", rpt_json_get(p, "latency_ms"));
+	if (rpt_json_type(rpt_json_get(p, "latency_ms")) == RPT_JSON_OBJECT)
+		rpt_buf_str(b, "<p class=\"sub\">From BEGIN to the last vote seen (prepare), to the "
+		    "decision logged (decide), to the last ACK (complete).</p>\n");
+	if ((rpt_json_type(ts) == RPT_JSON_OBJECT || rpt_json_type(hists) == RPT_JSON_OBJECT) &&
+	    (rc = put_charts(b, name, ts, d, sizeof(d) / sizeof(d[0]))) != RPT_OK)
+		return rc;
+	put_tpc_violations(b, rpt_json_get(p, "violation_list"), total);
+	rpt_buf_str(b, "</section>\n");
+	return RPT_OK;
 }
 
 /* A pattern made of parts gets a section per part instead of its own,
@@ -1003,10 +1290,15 @@ put_pattern(struct rpt_buf *b, const struct rpt_json *report, const char *name)
 {
 	const struct rpt_json *p = rpt_json_get(rpt_json_get(report, "patterns"), name);
 	const struct rpt_json *ts = rpt_json_get(rpt_json_get(report, "timeseries"), name);
+	struct dist d = { "latency_ms", "latency", C_PURPLE, NULL, false };
 	enum rpt_err rc;
 
 	if (p != NULL && rpt_json_type(p) != RPT_JSON_OBJECT)
 		p = NULL;
+	d.hist = rpt_json_get(p, "latency_histogram");
+	/* Two-phase commit's figures are its own: none of the counts above. */
+	if (p != NULL && strcmp(name, "two_phase_commit") == 0)
+		return put_tpc(b, name, p, ts);
 	if (!has_parts(p) || rpt_json_type(ts) == RPT_JSON_OBJECT) {
 		rpt_buf_str(b, "<section class=\"pattern\" data-pattern=\"");
 		put_text(b, name);
@@ -1016,7 +1308,7 @@ put_pattern(struct rpt_buf *b, const struct rpt_json *report, const char *name)
 		put_key_figures(b, report, p, COUNTS, NULL);
 		put_object_table(b, "By group", rpt_json_get(p, "by_group"));
 		if ((rpt_json_type(ts) == RPT_JSON_OBJECT || p != NULL) &&
-		    (rc = put_charts(b, name, ts, rpt_json_get(p, "latency_histogram"))) != RPT_OK)
+		    (rc = put_charts(b, name, ts, &d, 1)) != RPT_OK)
 			return rc;
 		rpt_buf_str(b, "</section>\n");
 	}
@@ -1025,12 +1317,6 @@ put_pattern(struct rpt_buf *b, const struct rpt_json *report, const char *name)
 		    (rc = put_part(b, name, rpt_json_key_at(p, i), rpt_json_at(p, i))) != RPT_OK)
 			return rc;
 	return RPT_OK;
-}
-
-static void
-put_result(struct rpt_buf *b, bool pass)
-{
-	rpt_buf_str(b, pass ? "<td class=\"ok\">PASS</td>" : "<td class=\"bad\">FAIL</td>");
 }
 
 static void

@@ -414,6 +414,218 @@ test_request_response(void)
 	rpt_json_free(r);
 }
 
+/* patterns.two_phase_commit as fleetsim writes it (sim_tpc_json), with
+ * three validity violations of which two are listed, a detail with markup
+ * in it, and five seconds of transactions. */
+static const char TPC_REPORT[] =
+    "{\"verdict\":\"fail\",\"devices\":{\"planned\":200,\"connected\":200},"
+    "\"patterns\":{\"two_phase_commit\":{"
+    "\"started\":1234,\"committed\":1100,"
+    "\"aborted\":{\"total\":130,\"by_vote\":70,\"by_timeout\":40,\"by_coordinator\":20},"
+    "\"undecided\":4,\"in_doubt_max_ms\":10357.468816,"
+    "\"violations\":{\"atomicity\":0,\"validity\":3,\"agreement\":0,\"termination\":0,"
+    "\"durability\":0},"
+    "\"latency_ms\":{"
+    "\"prepare\":{\"count\":1234,\"min\":60,\"mean\":90,\"p50\":88.5,\"p90\":120,\"p99\":300,"
+    "\"p999\":400,\"max\":410},"
+    "\"decide\":{\"count\":1234,\"min\":61,\"mean\":91,\"p50\":89.5,\"p90\":121,\"p99\":301,"
+    "\"p999\":401,\"max\":411},"
+    "\"complete\":{\"count\":1230,\"min\":150,\"mean\":700,\"p50\":650.25,\"p90\":2000,"
+    "\"p99\":9000,\"p999\":11000,\"max\":11800}},"
+    "\"violation_list\":["
+    "{\"kind\":\"validity\",\"txid\":\"00000001000004d2\","
+    "\"detail\":\"validity txid 00000001000004d2: devices 7\\n  device 7: coordinator saw its NO "
+    "vote, yet committed <script>alert('x')</script> & 3 < 4\\ntimeline (ms from BEGIN):\\n"
+    "  +0.000 ms coordinator BEGIN participants 5\\n\"},"
+    "{\"kind\":\"validity\",\"txid\":\"00000001000004d3\",\"shard\":2,"
+    "\"detail\":\"validity txid 00000001000004d3: devices 9\\n\"}],"
+    "\"coordinator\":\"fleetsim\",\"in_doubt\":{\"episodes\":39,\"resolved\":37},"
+    "\"votes\":{\"yes\":5600,\"no\":45},"
+    "\"faults\":{\"crash_before_vote\":8,\"crash_after_vote\":20,\"reboot_during_commit\":14,"
+    "\"messages_lost\":33,\"partitions\":0,\"coordinator_crashes\":2},"
+    "\"skipped_coordinator_down\":40,\"resends\":568,\"log_fsyncs\":298}},"
+    "\"timeseries\":{\"two_phase_commit\":{\"columns\":[\"t\",\"started\",\"committed\","
+    "\"aborted\"],\"rows\":[[1714566896,0,0,0],[1714566897,21,14,2],[1714566898,20,15,1],"
+    "[1714566899,3,1,0],[1714566900,0,4,2]]}}}";
+
+/* TPC_REPORT with the raw histograms behind latency_ms: 1,000 samples for
+ * prepare and decide, 100 for complete. */
+static struct rpt_json *
+tpc_report(void)
+{
+	static const char *const phases[] = { "prepare", "decide", "complete" };
+	struct rpt_json *r = rt_parse(TPC_REPORT), *hists = rpt_json_object();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hists);
+	for (size_t k = 0; k < 3; k++) {
+		struct rpt_hist *h = NULL;
+
+		CU_ASSERT_EQUAL_FATAL(rpt_hist_new(&h), RPT_OK);
+		for (uint64_t i = 1; i <= (k < 2 ? 1000 : 100); i++)
+			rpt_hist_record(h, i * 1000000 * (k + 1));
+		CU_ASSERT_EQUAL_FATAL(rpt_json_set(hists, phases[k], rpt_hist_to_json(h)), RPT_OK);
+		rpt_hist_free(h);
+	}
+	CU_ASSERT_EQUAL_FATAL(rpt_json_set(rpt_json_path(r, "patterns.two_phase_commit"),
+	    "latency_histograms", hists), RPT_OK);
+	return r;
+}
+
+static void
+test_two_phase_commit(void)
+{
+	struct rpt_json *r = tpc_report();
+	char *html = dump(r, NULL);
+	const char *pre;
+
+	rt_check_has(html, "<section class=\"pattern\" data-pattern=\"two_phase_commit\">\n"
+	    "<h2>Two-phase commit</h2>\n<p class=\"sub\">coordinator: fleetsim</p>", 1);
+	/* Not the generic section, which would chart each column alone. */
+	rt_check_has(html, "<h2>Pattern: two_phase_commit</h2>", 0);
+	rt_check_has(html, "data-chart=\"started\"", 0);
+	/* The figures, a row each; undecided is a failure when not zero. */
+	rt_check_has(html, "<tr><th>started</th><td class=\"num\">1,234</td></tr>", 1);
+	rt_check_has(html, "<tr><th>committed</th><td class=\"num\">1,100</td></tr>", 1);
+	rt_check_has(html, "<tr><th>aborted</th><td class=\"num\">130</td></tr>\n"
+	    "<tr><th>by vote</th><td class=\"num\">70</td></tr>\n"
+	    "<tr><th>by timeout</th><td class=\"num\">40</td></tr>\n"
+	    "<tr><th>by coordinator</th><td class=\"num\">20</td></tr>\n"
+	    "<tr><th>undecided</th><td class=\"num bad\">4</td></tr>", 1);
+	rt_check_has(html, "<tr><th>votes yes</th><td class=\"num\">5,600</td></tr>\n"
+	    "<tr><th>votes no</th><td class=\"num\">45</td></tr>\n"
+	    "<tr><th>in doubt</th><td class=\"num\">39</td></tr>\n"
+	    "<tr><th>resolved</th><td class=\"num\">37</td></tr>\n"
+	    "<tr><th>longest in doubt</th><td class=\"num\">10357 ms</td></tr>", 1);
+	rt_check_has(html, "<tr><th>crash before vote</th><td class=\"num\">8</td></tr>", 1);
+	rt_check_has(html, "<tr><th>coordinator crashes</th><td class=\"num\">2</td></tr>", 1);
+	rt_check_has(html, "<tr><th>not started (down)</th><td class=\"num\">40</td></tr>", 1);
+	rt_check_has(html, "<tr><th>log fsyncs</th><td class=\"num\">298</td></tr>", 1);
+	/* The five invariants, validity failed. */
+	rt_check_has(html, "data-invariant=", 5);
+	rt_check_has(html, "<tr class=\"pass\" data-invariant=", 4);
+	rt_check_has(html, "<tr class=\"fail\" data-invariant=\"validity\"><td class=\"bad\">FAIL"
+	    "</td><td><code>validity</code></td><td class=\"num bad\">3</td>", 1);
+	rt_check_has(html, "<tr class=\"pass\" data-invariant=\"atomicity\"><td class=\"ok\">PASS"
+	    "</td><td><code>atomicity</code></td><td class=\"num\">0</td>", 1);
+	/* Latency per phase, from latency_ms. */
+	rt_check_has(html, "<h3>Latency (ms)</h3>", 1);
+	rt_check_has(html, "<tr><th>complete</th><td class=\"num\">1,230</td>"
+	    "<td class=\"num\">150</td><td class=\"num\">700</td><td class=\"num\">650.2</td>", 1);
+	/* Transactions per second: five rows, five points a line. */
+	rt_check_has(html, "data-chart=\"transactions\" data-pattern=\"two_phase_commit\"", 1);
+	CU_ASSERT_EQUAL(points_of(html, "transactions", "started"), 5);
+	CU_ASSERT_EQUAL(points_of(html, "transactions", "committed"), 5);
+	CU_ASSERT_EQUAL(points_of(html, "transactions", "aborted"), 5);
+	/* One distribution chart, a line a phase, each to its own decade. */
+	rt_check_has(html, "data-chart=\"latency_distribution\"", 1);
+	CU_ASSERT_EQUAL(points_of(html, "latency_distribution", "prepare"), 61);
+	CU_ASSERT_EQUAL(points_of(html, "latency_distribution", "decide"), 61);
+	CU_ASSERT_EQUAL(points_of(html, "latency_distribution", "complete"), 41);
+	rt_check_has(html, "<svg class=\"chart\"", 2);
+	CU_ASSERT(strstr(html, "data-chart=\"transactions\"") <
+	    strstr(html, "data-chart=\"latency_distribution\""));
+	/* The violations: two listed of three, txids as in the log. */
+	rt_check_has(html, "<h3>Violations</h3>", 1);
+	rt_check_has(html, "The first 2 of 3;", 1);
+	rt_check_has(html, "<div class=\"violation\" data-kind=\"validity\">", 2);
+	rt_check_has(html, "<span class=\"bad\">validity</span> txid <code>00000001000004d2</code></p>",
+	    1);
+	rt_check_has(html, "txid <code>00000001000004d3</code>, shard 2",
+	    1);
+	/* The detail verbatim but escaped, its lines kept. */
+	rt_check_has(html, "<pre class=\"violation\">validity txid 00000001000004d2: devices 7\n"
+	    "  device 7: coordinator saw its NO vote, yet committed "
+	    "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; 3 &lt; 4\n"
+	    "timeline (ms from BEGIN):\n  +0.000 ms coordinator BEGIN participants 5\n</pre>", 1);
+	pre = strstr(html, "<pre class=\"violation\">");
+	CU_ASSERT(pre > strstr(html, "data-chart=\"latency_distribution\""));
+	check_self_contained(html);
+	/* The series is drawn in the section, not again after it. */
+	rt_check_has(html, "data-pattern=\"two_phase_commit\"", 3);
+	free(html);
+	rpt_json_free(r);
+}
+
+/* A page of violations is enough: of 25 listed, the first 20 show. */
+static void
+test_tpc_violations_capped(void)
+{
+	struct rpt_json *r = rt_parse("{\"patterns\":{\"two_phase_commit\":{"
+	    "\"violations\":{\"atomicity\":25},\"violation_list\":[]}}}");
+	struct rpt_json *list = rpt_json_path(r, "patterns.two_phase_commit.violation_list");
+	char *html;
+
+	for (int i = 0; i < 25; i++) {
+		struct rpt_json *v = rpt_json_object();
+		char detail[64];
+
+		CU_ASSERT_EQUAL_FATAL(rpt_json_set_str(v, "kind", "atomicity"), RPT_OK);
+		snprintf(detail, sizeof(detail), "%016x", i);
+		CU_ASSERT_EQUAL_FATAL(rpt_json_set_str(v, "txid", detail), RPT_OK);
+		snprintf(detail, sizeof(detail), "atomicity number %d\n", i);
+		CU_ASSERT_EQUAL_FATAL(rpt_json_set_str(v, "detail", detail), RPT_OK);
+		CU_ASSERT_EQUAL_FATAL(rpt_json_push(list, v), RPT_OK);
+	}
+	html = dump(r, NULL);
+	rt_check_has(html, "<pre class=\"violation\">", 20);
+	rt_check_has(html, "atomicity number 19\n", 1);
+	rt_check_has(html, "atomicity number 20\n", 0);
+	rt_check_has(html, "The first 20 of 25;", 1);
+	rt_check_has(html, "<tr class=\"fail\" data-invariant=\"atomicity\">", 1);
+	/* Without a series or histograms, no chart area. */
+	rt_check_has(html, "class=\"charts\"", 0);
+	free(html);
+	rpt_json_free(r);
+}
+
+/* A txid is shown as the report holds it, 16 hex digits as in the log
+ * and --history, and escaped like any text; one that is not a string
+ * (a hand-edited report) is left out. */
+static void
+test_tpc_txids(void)
+{
+	struct rpt_json *r = rt_parse("{\"patterns\":{\"two_phase_commit\":{"
+	    "\"violations\":{\"validity\":3},\"violation_list\":["
+	    "{\"kind\":\"validity\",\"txid\":\"1a21a2285fa00001\",\"detail\":\"a\"},"
+	    "{\"kind\":\"validity\",\"txid\":\"<b>\",\"detail\":\"b\"},"
+	    "{\"kind\":\"validity\",\"txid\":12,\"detail\":\"c\"}]}}}");
+	char *html = dump(r, NULL);
+
+	rt_check_has(html, "txid <code>1a21a2285fa00001</code></p>\n<pre class=\"violation\">a</pre>",
+	    1);
+	rt_check_has(html, "txid <code>&lt;b&gt;</code></p>\n<pre class=\"violation\">b</pre>", 1);
+	rt_check_has(html, "<span class=\"bad\">validity</span></p>\n<pre class=\"violation\">c</pre>",
+	    1);
+	free(html);
+	rpt_json_free(r);
+}
+
+/* Without patterns.two_phase_commit there is no such section; a series
+ * alone (a report cut down by hand) still gets its chart. */
+static void
+test_tpc_absent(void)
+{
+	struct rpt_json *r = full_report(), *s;
+	char *html = dump(r, SCENARIO);
+
+	rt_check_has(html, "Two-phase commit", 0);
+	rt_check_has(html, "data-invariant", 0);
+	rt_check_has(html, "class=\"violation\"", 0);
+	rt_check_has(html, "data-chart=\"transactions\"", 0);
+	free(html);
+	rpt_json_free(r);
+
+	r = tpc_report();
+	s = rpt_json_object();
+	CU_ASSERT_EQUAL_FATAL(rpt_json_set(r, "patterns", s), RPT_OK);
+	html = dump(r, NULL);
+	rt_check_has(html, "Two-phase commit", 0);
+	rt_check_has(html, "<h2>Pattern: two_phase_commit</h2>", 1);
+	CU_ASSERT_EQUAL(points_of(html, "transactions", "committed"), 5);
+	free(html);
+	rpt_json_free(r);
+}
+
 int
 main(void)
 {
@@ -428,6 +640,10 @@ main(void)
 		{ "unknown columns and malformed input", test_generic_columns },
 		{ "long series are thinned, spikes kept", test_long_series },
 		{ "request-response: a section per direction", test_request_response },
+		{ "two-phase commit: figures, invariants, charts, violations", test_two_phase_commit },
+		{ "two-phase commit: a page of violations at most", test_tpc_violations_capped },
+		{ "two-phase commit: txids as in the log, escaped", test_tpc_txids },
+		{ "two-phase commit: no section without the pattern", test_tpc_absent },
 		{ NULL, NULL },
 	};
 

@@ -793,10 +793,12 @@ test_two_phase_commit(void)
 	/* Both shards' violations, in order, each saying whose it is. */
 	CU_ASSERT_EQUAL_FATAL(rpt_json_len(rpt_json_get(p, "violation_list")), 34);
 	CU_ASSERT_EQUAL(num(p, "violation_list.0.shard"), 1);
-	CU_ASSERT_EQUAL(num(p, "violation_list.0.txid"), 0);
+	CU_ASSERT_STRING_EQUAL(rpt_json_str(rpt_json_path(p, "violation_list.0.txid")),
+	    "0000000000000000");
 	CU_ASSERT_EQUAL(num(p, "violation_list.16.shard"), 1);
 	CU_ASSERT_EQUAL(num(p, "violation_list.17.shard"), 2);
-	CU_ASSERT_EQUAL(num(p, "violation_list.17.txid"), 9);
+	CU_ASSERT_STRING_EQUAL(rpt_json_str(rpt_json_path(p, "violation_list.17.txid")),
+	    "0000000000000009");
 	CU_ASSERT_STRING_EQUAL(rpt_json_str(rpt_json_path(p, "violation_list.17.detail")),
 	    rpt_json_str(rpt_json_path(b, "patterns.two_phase_commit.violation_list.0.detail")));
 	CU_ASSERT_STRING_EQUAL(rpt_json_str(rpt_json_get(p, "coordinator")), "fleetsim");

@@ -372,7 +372,7 @@ emit(struct sim_tpc_check *c, const struct tx *t, int kind, uint64_t origin)
 		c->vcap = n;
 	}
 	buf_clear(b);
-	rpt_buf_printf(b, "%s txid %" PRIu64 ": devices ", kind_names[kind], t->txid);
+	rpt_buf_printf(b, "%s txid %016" PRIx64 ": devices ", kind_names[kind], t->txid);
 	for (size_t i = 0; i < c->nparts; i++)
 		if (c->parts[i].bad & (1u << kind)) {
 			rpt_buf_printf(b, "%s%" PRIu32, any ? "," : "", c->parts[i].device);
@@ -742,9 +742,14 @@ sim_tpc_check_json(const struct sim_tpc_check *c)
 	if (rpt_json_set(j, "violation_list", list = rpt_json_array()) != RPT_OK)
 		goto out;
 	for (size_t i = 0; c != NULL && i < c->nv && i < SIM_TPC_JSON_MAX_VIOLATIONS; i++) {
+		char hex[17];
+
+		/* 16 hex digits, as on the wire, in the log and in --history:
+		 * a JSON number would round txids above 2^53. */
+		snprintf(hex, sizeof(hex), "%016" PRIx64, c->v[i].txid);
 		if (rpt_json_push(list, o = rpt_json_object()) != RPT_OK ||
 		    rpt_json_set_str(o, "kind", kind_names[c->v[i].kind]) != RPT_OK ||
-		    rpt_json_set_num(o, "txid", (double)c->v[i].txid) != RPT_OK ||
+		    rpt_json_set_str(o, "txid", hex) != RPT_OK ||
 		    rpt_json_set_str(o, "detail", sim_tpc_check_violation(c, i, NULL, NULL)) != RPT_OK)
 			goto out;
 	}

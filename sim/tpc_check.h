@@ -187,7 +187,8 @@ size_t sim_tpc_check_nviolations(const struct sim_tpc_check *c);
  * txid, detail}]}, the list capped at SIM_TPC_JSON_MAX_VIOLATIONS entries
  * (the counts say how many there were). latency_ms's members come from
  * rpt_hist_summary in milliseconds, as everywhere else in the report.
- * txid is a JSON number, exact up to 2^53. With c NULL, zeros and the
+ * txid is a string of 16 lowercase hex digits, as on the wire (a JSON
+ * number would round txids above 2^53). With c NULL, zeros and the
  * same keys (a skeleton for assertion paths). NULL on NOMEM. */
 #define SIM_TPC_JSON_MAX_VIOLATIONS 100
 struct rpt_json *sim_tpc_check_json(const struct sim_tpc_check *c);

@@ -97,15 +97,24 @@ artifacts_dir(char *out, size_t len)
 		snprintf(out, len, "%s/artifacts", cwd);
 }
 
+/* How often needle occurs in hay. */
+static int
+count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
 /* Checks the rendered DOM: n_charts charts, n_series series, each with a
  * positive data-points. */
 static void
 check_dom(const char *dom, int n_charts, int n_series)
 {
-	int charts = 0, series = 0, empty = 0;
+	int charts = count_of(dom, "<svg class=\"chart\""), series = 0, empty = 0;
 
-	for (const char *p = dom; (p = strstr(p, "<svg class=\"chart\"")) != NULL; p++)
-		charts++;
 	for (const char *p = dom; (p = strstr(p, "<path class=\"series\"")) != NULL; p++) {
 		const char *end = strchr(p, '>');
 		const char *dp = strstr(p, "data-points=\"");
@@ -151,9 +160,15 @@ test_real_run_renders(void)
 	    "    count: 50\n"
 	    "    connect: { ramp: 1s }\n"
 	    "    telemetry: { every: 200ms, qos: 1, size: 64 }\n"
+	    "  - group: meters\n"
+	    "    model: thermostat\n"
+	    "    count: 20\n"
+	    "    connect: { ramp: 1s }\n"
+	    "patterns:\n"
+	    "  - two_phase_commit: { targets: { group: meters }, group_size: 3, rate: 5/s }\n"
 	    "assert:\n"
 	    "  - patterns.telemetry.lost == 0\n"
-	    "  - devices.connected == 50\n"));
+	    "  - devices.connected == 70\n"));
 	const char *argv[] = { "run", scen, "--broker", sim_broker_url(b), "--report-dir", dir,
 		"--quiet", NULL };
 
@@ -182,8 +197,11 @@ test_real_run_renders(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dom);
 	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "data-verdict=\"pass\""));
 	/* Throughput, latency over time, distribution, connections, errors:
-	 * 2 + 3 + 1 + 2 + 1 series. */
-	check_dom(dom, 5, 9);
+	 * 2 + 3 + 1 + 2 + 1 series; then two-phase commit's transactions per
+	 * second and distribution per phase, 3 + 3. */
+	check_dom(dom, 7, 15);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<h2>Two-phase commit</h2>"));
+	CU_ASSERT_EQUAL(count_of(dom, "<tr class=\"pass\" data-invariant="), 5);
 	snprintf(err, sizeof(err), "%s/dom.err", dir);
 	CU_ASSERT_EQUAL(console_lines(err, true), 0);
 
