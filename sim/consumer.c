@@ -275,6 +275,20 @@ sim_consumer_last_error(const struct sim_consumer *c)
 }
 
 void
+sim_consumer_cork(struct sim_consumer *c, bool corked)
+{
+	for (unsigned i = 0; c != NULL && i < c->nconns; i++)
+		sim_mqtt_cork(c->conns[i].mqtt, corked);
+}
+
+void
+sim_consumer_flush(struct sim_consumer *c)
+{
+	for (unsigned i = 0; c != NULL && i < c->nconns; i++)
+		sim_mqtt_flush(c->conns[i].mqtt);
+}
+
+void
 sim_consumer_stop(struct sim_consumer *c)
 {
 	c->stopping = true;

@@ -56,6 +56,11 @@ const char *sim_consumer_last_error(const struct sim_consumer *c);
  * requests. SIM_ERR_NOTCONN when none is open. */
 enum sim_err sim_consumer_publish(struct sim_consumer *c, const char *topic, const void *payload,
     size_t len, int qos, const struct sim_mqtt_props *props);
+/* Corks every connection (sim_mqtt_cork), or uncorks it; flush sends
+ * what waits. For a loop that polls once a quantum: the cloud's
+ * requests and acknowledgements of a pass leave in one send. */
+void sim_consumer_cork(struct sim_consumer *c, bool corked);
+void sim_consumer_flush(struct sim_consumer *c);
 /* Closes the connections gracefully; no reconnects after this. */
 void sim_consumer_stop(struct sim_consumer *c);
 /* Connections open or still closing (a DISCONNECT not yet flushed). */

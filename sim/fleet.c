@@ -165,6 +165,7 @@ struct sim_fleet {
 	struct event *timer;
 	uint64_t armed_ns;          /* when the timer is set to fire; 0 = not set */
 	uint64_t quantum_ns;        /* 0 or QUANTUM_NS, from the planned rate */
+	bool polled;                /* the run's loop calls sim_fleet_poll: no timer */
 	uint64_t last_fire_ns;
 	/* The connect gate. */
 	struct device *gate_head, *gate_tail;
@@ -574,7 +575,7 @@ fleet_arm(struct sim_fleet *f, bool force)
 	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
 	uint64_t at;
 
-	if (f->heap_len == 0)
+	if (f->heap_len == 0 || f->polled)
 		return;
 	at = f->heap[0].due;
 	if (at < f->last_fire_ns + f->quantum_ns)
@@ -1712,9 +1713,13 @@ fleet_timer(evutil_socket_t fd, short what, void *arg)
 	uint64_t expirations;
 	int n = 0;
 
+	(void)fd;
+	(void)what;
 	if (read(f->tfd, &expirations, sizeof(expirations)) < 0)
 		return;         /* spurious: not due yet */
 	f->armed_ns = 0;
+	if (f->polled)
+		return;         /* armed before the loop began polling */
 	f->last_fire_ns = now;
 	while (f->heap_len > 0 && f->heap[0].due <= now && n++ < MAX_PER_WAKE)
 		dev_due(f->heap[0].d, now);
@@ -2238,6 +2243,26 @@ sim_fleet_disconnect_all(struct sim_fleet *f)
 	f->gate_head = f->gate_tail = NULL;
 	if (f->trace != NULL)
 		fflush(f->trace);
+}
+
+uint64_t
+sim_fleet_quantum_ns(const struct sim_fleet *f)
+{
+	return f != NULL ? f->quantum_ns : 0;
+}
+
+void
+sim_fleet_poll(struct sim_fleet *f, uint64_t now)
+{
+	int n = 0;
+
+	if (f == NULL)
+		return;
+	f->polled = true;
+	while (f->heap_len > 0 && f->heap[0].due <= now && n++ < MAX_PER_WAKE)
+		dev_due(f->heap[0].d, now);
+	if (f->tick_hook != NULL)
+		f->tick_hook(f->tick_arg, now);
 }
 
 int64_t

@@ -74,6 +74,13 @@ void sim_fleet_disconnect_all(struct sim_fleet *f);
  * adding its own: under load, wake-ups are most of the CPU. */
 void sim_fleet_set_tick_hook(struct sim_fleet *f, void (*fn)(void *arg, uint64_t now),
     void *arg);
+/* The wake-up quantum under load (ns), 0 when every event runs at its
+ * exact time: the run's loop polls once per quantum then, instead of
+ * waking for every packet. */
+uint64_t sim_fleet_quantum_ns(const struct sim_fleet *f);
+/* Runs what is due by now; once called, the fleet's own timer stays
+ * unarmed and the caller must call this at least once a quantum. */
+void sim_fleet_poll(struct sim_fleet *f, uint64_t now);
 /* PREPARED records the devices hold (two-phase commit): the drain is not
  * over while any are, since each still owes its transaction an outcome. */
 int64_t sim_fleet_tpc_prepared(const struct sim_fleet *f);

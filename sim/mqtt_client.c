@@ -82,6 +82,9 @@ struct sim_mqtt_client {
 	bool direct;                    /* plain socket: emit may write to the fd itself */
 	bool reading;                   /* inside read_cb: replies are batched */
 	bool frozen;                    /* half-open: neither reads nor writes */
+	bool corked;                    /* writes wait in cork for sim_mqtt_flush */
+	uint8_t *cork;
+	size_t cork_len, cork_cap;
 	bool dead;                      /* freed inside a callback */
 	char ids[];                     /* client id, user name, password, NUL-terminated */
 };
@@ -175,6 +178,7 @@ close_conn(struct sim_mqtt_client *c, enum sim_mqtt_close why, int reason, const
 		return;
 	if (reply_owner == c)
 		reply_len = 0;      /* the connection takes its replies with it */
+	c->cork_len = 0;
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	event_del(&c->timer);
@@ -225,6 +229,7 @@ flush_replies(struct sim_mqtt_client *c)
 static void
 stop_gathering(struct sim_mqtt_client *c)
 {
+	sim_mqtt_flush(c);
 	if (reply_owner == c) {
 		flush_replies(c);
 		reply_owner = NULL;
@@ -243,6 +248,24 @@ emit(struct sim_mqtt_client *c, const uint8_t *b, size_t len)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t off = 0;
 
+	/* A corked client's writes wait for sim_mqtt_flush, all of them. */
+	if (c->corked && c->state == ST_OPEN && !c->frozen && evbuffer_get_length(out) == 0) {
+		if (c->cork_len + len > c->cork_cap) {
+			size_t cap = c->cork_cap ? c->cork_cap : 16384;
+			uint8_t *p;
+
+			while (cap < c->cork_len + len)
+				cap *= 2;
+			if ((p = realloc(c->cork, cap)) == NULL)
+				return SIM_ERR_NOMEM;
+			c->cork = p;
+			c->cork_cap = cap;
+		}
+		memcpy(c->cork + c->cork_len, b, len);
+		c->cork_len += len;
+		note_tx(c, len);
+		return SIM_OK;
+	}
 	/* Replies made while reading are gathered for one send at the end
 	 * of the read (flush_replies). */
 	if (c->reading && reply_owner == c && c->state == ST_OPEN && !c->frozen &&
@@ -983,6 +1006,9 @@ sim_mqtt_client_free(struct sim_mqtt_client *c)
 	}
 	event_del(&c->timer);
 	destroy_queue(c);
+	free(c->cork);
+	c->cork = NULL;
+	c->cork_len = c->cork_cap = 0;
 	c->state = ST_IDLE;
 	if (c->depth > 0)
 		c->dead = true;         /* leave() frees it */
@@ -1199,6 +1225,39 @@ sim_mqtt_abort(struct sim_mqtt_client *c)
 {
 	if (c != NULL)
 		close_conn(c, SIM_MQTT_CLOSE_REQUESTED, 0, "aborted");
+}
+
+void
+sim_mqtt_cork(struct sim_mqtt_client *c, bool corked)
+{
+	if (c == NULL)
+		return;
+	if (!corked)
+		sim_mqtt_flush(c);
+	c->corked = corked;
+}
+
+void
+sim_mqtt_flush(struct sim_mqtt_client *c)
+{
+	struct evbuffer *out;
+	size_t off = 0;
+
+	if (c == NULL || c->cork_len == 0)
+		return;
+	if (c->bev != NULL && c->state == ST_OPEN && !c->frozen) {
+		out = bufferevent_get_output(c->bev);
+		if (c->direct && evbuffer_get_length(out) == 0) {
+			ssize_t n = send(bufferevent_getfd(c->bev), c->cork, c->cork_len,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			if (n > 0)
+				off = (size_t)n;
+		}
+		if (off < c->cork_len)
+			(void)evbuffer_add(out, c->cork + off, c->cork_len - off);
+	}
+	c->cork_len = 0;
 }
 
 void

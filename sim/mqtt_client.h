@@ -161,6 +161,14 @@ void sim_mqtt_abort(struct sim_mqtt_client *c);
  * the close. */
 void sim_mqtt_freeze(struct sim_mqtt_client *c, bool frozen);
 
+/* Corked, the client's writes wait in memory until sim_mqtt_flush (or
+ * uncorking) sends them with one send(): for a connection that writes
+ * many small packets a loop pass, such as the cloud side's, under a loop
+ * that flushes once a pass. A close drops what waits, as it drops what
+ * the socket had not sent. */
+void sim_mqtt_cork(struct sim_mqtt_client *c, bool corked);
+void sim_mqtt_flush(struct sim_mqtt_client *c);
+
 /* True between an accepted CONNACK and the close. */
 bool sim_mqtt_is_connected(const struct sim_mqtt_client *c);
 

@@ -414,7 +414,20 @@ respond(struct sim_rr_cloud *c, const struct sim_rr_cfg *r, const struct sim_mqt
 		if (plen >= sizeof(payload))
 			plen = sizeof(payload) - 1;
 	}
-	if (tlen >= sizeof(topic) || (a = calloc(1, sizeof(*a) + tlen + 1 + plen)) == NULL)
+	if (tlen >= sizeof(topic))
+		return true;
+	delay = (uint64_t)dev_dist_draw(r->resp_delay, &c->rng);
+	/* No delay: answer now, without a timer of its own. */
+	if (delay == 0) {
+		struct sim_rr_wire w;
+
+		if (c->cons != NULL)
+			(void)sim_consumer_publish(c->cons, topic, payload, plen, r->qos,
+			    r->conv == SIM_RR_CONV_MQTT5 ? sim_rr_wire_answer(&w, corr, r->resp_status) :
+			    NULL);
+		return true;
+	}
+	if ((a = calloc(1, sizeof(*a) + tlen + 1 + plen)) == NULL)
 		return true;
 	a->c = c;
 	a->corr = corr;
@@ -433,7 +446,6 @@ respond(struct sim_rr_cloud *c, const struct sim_rr_cfg *r, const struct sim_mqt
 	if (c->pending != NULL)
 		c->pending->prev = a;
 	c->pending = a;
-	delay = (uint64_t)dev_dist_draw(r->resp_delay, &c->rng);
 	tv = sim_tv_from_ns(delay);
 	evtimer_add(a->ev, &tv);
 	return true;
