@@ -354,11 +354,8 @@ rpt_json_path(const struct rpt_json *root, const char *path)
 
 /* ---- UTF-8 ---- */
 
-/* Decodes one UTF-8 sequence from s (at most n bytes). Returns its length,
- * or 0 when it is not well-formed (overlong, surrogate, beyond U+10FFFF,
- * truncated). */
-static size_t
-utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+size_t
+rpt_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	uint32_t c;
 	size_t len, i;
@@ -455,7 +452,7 @@ write_string(struct rpt_buf *b, const char *s, size_t n)
 		}
 		/* Invalid UTF-8 becomes U+FFFD so the output is always JSON
 		 * that a strict reader (ours included) accepts. */
-		if ((k = utf8_decode(u + i, n - i, &cp)) == 0) {
+		if ((k = rpt_utf8_decode(u + i, n - i, &cp)) == 0) {
 			rpt_buf_add(b, "\xef\xbf\xbd", 3);
 			i++;
 		} else {
@@ -736,7 +733,7 @@ parse_string(struct parser *p, struct str *out)
 			goto out;
 		}
 		if (c >= 0x80) {
-			if ((k = utf8_decode((const unsigned char *)p->s + p->pos,
+			if ((k = rpt_utf8_decode((const unsigned char *)p->s + p->pos,
 			    p->len - p->pos, &cp)) == 0) {
 				fail(p, p->pos, RPT_ERR_PARSE, "invalid UTF-8 in a string");
 				goto out;

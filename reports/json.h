@@ -67,4 +67,10 @@ enum rpt_err rpt_json_parse(const char *text, size_t len, struct rpt_json **out,
     char *err, size_t errlen);
 enum rpt_err rpt_json_parse_file(const char *path, struct rpt_json **out, char *err, size_t errlen);
 
+/* Decodes one UTF-8 sequence from s (at most n bytes) into *cp. Returns
+ * its length, or 0 when it is not well-formed (overlong, surrogate,
+ * beyond U+10FFFF, truncated; RFC 3629): for parsers that must accept
+ * exactly the JSON this one does. */
+size_t rpt_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
 #endif

@@ -470,6 +470,19 @@ collect_filters(struct run *r)
 	return SIM_OK;
 }
 
+/* A pattern's cloud-side filters, after the telemetry ones (collect_filters
+ * left room for them). */
+static enum sim_err
+add_filters(struct run *r, const char *const *f, const int *q, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((r->filters[r->nfilters] = strdup(f[i])) == NULL)
+			return SIM_ERR_NOMEM;
+		r->qos[r->nfilters++] = q[i];
+	}
+	return SIM_OK;
+}
+
 static unsigned
 consumers_needed(const struct sim_scenario *sc, uint32_t *max_payload)
 {
@@ -832,13 +845,8 @@ sim_run(const struct sim_run_opts *o)
 		const int *q;
 		size_t n = sim_rr_cloud_filters(r.rrc, &f, &q);
 
-		for (size_t i = 0; i < n; i++) {
-			if ((r.filters[r.nfilters] = strdup(f[i])) == NULL) {
-				rv = SIM_ERR_NOMEM;
-				goto fail;
-			}
-			r.qos[r.nfilters++] = q[i];
-		}
+		if ((rv = add_filters(&r, f, q, n)) != SIM_OK)
+			goto fail;
 		co.nfilters = r.nfilters;
 		co.hook = sim_rr_cloud_hook;
 		co.hook_arg = r.rrc;
@@ -858,13 +866,8 @@ sim_run(const struct sim_run_opts *o)
 		const int *q;
 		size_t n = sim_tpc_filters(r.tpc, &f, &q);
 
-		for (size_t i = 0; i < n; i++) {
-			if ((r.filters[r.nfilters] = strdup(f[i])) == NULL) {
-				rv = SIM_ERR_NOMEM;
-				goto fail;
-			}
-			r.qos[r.nfilters++] = q[i];
-		}
+		if ((rv = add_filters(&r, f, q, n)) != SIM_OK)
+			goto fail;
 		co.nfilters = r.nfilters;
 		co.hook = cloud_hook;
 		co.hook_arg = &r;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "rr.h"
 
 /* How deep a message may nest, its own object counting as 1. The scanner
@@ -123,40 +124,6 @@ read_u4(struct scan *sc, int32_t *cp)
 	return true;
 }
 
-/* The length of the well-formed UTF-8 sequence at s (at most n bytes), or
- * 0: overlong forms, surrogates and code points beyond U+10FFFF are not
- * well-formed (RFC 3629). */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	uint32_t c;
-	size_t len;
-
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Scans the string whose opening quote is at pos. It is held to the same
  * rules as the report parser's (reports/json.c): UTF-8, no raw control
  * characters, and surrogate escapes only in pairs, so that what one accepts
@@ -177,8 +144,10 @@ scan_string(struct scan *sc)
 		if (c < 0x20)
 			return false;
 		if (c >= 0x80) {
-			if ((k = utf8_len((const unsigned char *)sc->s + sc->pos,
-			    sc->len - sc->pos)) == 0)
+			uint32_t u;
+
+			if ((k = rpt_utf8_decode((const unsigned char *)sc->s + sc->pos,
+			    sc->len - sc->pos, &u)) == 0)
 				return false;
 			sc->pos += k;
 			continue;

@@ -61,15 +61,21 @@ binary(void)
 int
 th_fleetsim_spawn(const char *dir, const char *const *argv)
 {
+	return th_spawn(dir, "fleetsim.out", binary(), argv);
+}
+
+int
+th_spawn(const char *dir, const char *out_name, const char *prog, const char *const *argv)
+{
 	char out[512];
 	const char *args[64];
 	int n = 0, pid, fd;
 
-	args[n++] = binary();
+	args[n++] = prog;
 	for (int i = 0; argv[i] != NULL && n < 63; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
-	snprintf(out, sizeof(out), "%s/fleetsim.out", dir);
+	snprintf(out, sizeof(out), "%s/%s", dir, out_name);
 	pid = fork();
 	if (pid == 0) {
 		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -78,7 +84,7 @@ th_fleetsim_spawn(const char *dir, const char *const *argv)
 			dup2(fd, 2);
 			close(fd);
 		}
-		execv(args[0], (char *const *)args);
+		execvp(args[0], (char *const *)args);
 		_exit(127);
 	}
 	return pid;
@@ -189,4 +195,19 @@ th_main(const char *suite, const struct fs_test *tests)
 	for (int i = 0; i < ntmp; i++)
 		th_sh("rm -rf '%s'", tmp_dirs[i]);
 	return rc;
+}
+
+int
+th_check_passed(const struct rpt_json *r, const char *name)
+{
+	const struct rpt_json *checks = rpt_json_get(r, "checks");
+
+	for (size_t i = 0; i < rpt_json_len(checks); i++) {
+		const struct rpt_json *c = rpt_json_at(checks, i);
+		const char *n = rpt_json_str(rpt_json_get(c, "name"));
+
+		if (n != NULL && strcmp(n, name) == 0)
+			return rpt_json_truthy(rpt_json_get(c, "pass")) ? 1 : 0;
+	}
+	return -1;
 }

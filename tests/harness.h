@@ -23,6 +23,10 @@ int th_fleetsim(const char *dir, int timeout_s, const char *const *argv);
 
 /* Starts fleetsim like th_fleetsim but returns at once with its pid. */
 int th_fleetsim_spawn(const char *dir, const char *const *argv);
+/* Starts prog (looked up on PATH unless it has a '/') with argv
+ * (NULL-terminated, without argv[0]), its stdout and stderr into
+ * DIR/out_name; returns at once with its pid. */
+int th_spawn(const char *dir, const char *out_name, const char *prog, const char *const *argv);
 /* Waits for a spawned fleetsim, up to timeout_s; exit code or -1. */
 int th_wait(int pid, int timeout_s);
 
@@ -34,6 +38,10 @@ struct rpt_json *th_report(const char *dir);
 
 /* The number at a dot path in a report; NaN if absent. */
 double th_num(const struct rpt_json *r, const char *path);
+
+/* 1 if the report's built-in check name passed, 0 if it failed, -1 if
+ * there is none. */
+int th_check_passed(const struct rpt_json *r, const char *name);
 
 /* Runs a shell command; returns its exit status or -1. */
 int th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -70,23 +70,6 @@ stop_responder(int pid)
 #define C2D "patterns.request_response.c2d."
 #define D2C "patterns.request_response.d2c."
 
-/* 1 if the report's built-in check name passed, 0 if it failed, -1 if
- * there is none. */
-static int
-check_passed(const struct rpt_json *r, const char *name)
-{
-	const struct rpt_json *checks = rpt_json_get(r, "checks");
-
-	for (size_t i = 0; i < rpt_json_len(checks); i++) {
-		const struct rpt_json *c = rpt_json_at(checks, i);
-		const char *n = rpt_json_str(rpt_json_get(c, "name"));
-
-		if (n != NULL && strcmp(n, name) == 0)
-			return rpt_json_truthy(rpt_json_get(c, "pass")) ? 1 : 0;
-	}
-	return -1;
-}
-
 /* 1,000 devices, 200 calls a second in each convention for 20 s. */
 static void
 test_both_conventions(void)
@@ -246,7 +229,7 @@ test_duplicate_and_unmatched(void)
 	stop_responder(pid);
 	if (r != NULL) {
 		/* The built-in check fails the run: that is exit 1. */
-		CU_ASSERT_EQUAL(check_passed(r, "request_response.c2d.one_answer_each"), 0);
+		CU_ASSERT_EQUAL(th_check_passed(r, "request_response.c2d.one_answer_each"), 0);
 		CU_ASSERT_EQUAL(th_num(r, C2D "sent"), 20);
 		CU_ASSERT_EQUAL(th_num(r, C2D "ok"), 20);
 		CU_ASSERT(th_num(r, C2D "duplicate") >= 10);
@@ -315,7 +298,7 @@ test_d2c_fleetsim(void)
 		CU_ASSERT_EQUAL(th_num(r, D2C "by_method.get_time.sent"), 120);
 		CU_ASSERT_EQUAL(th_num(r, D2C "by_method.get_time.error_status"), 120);
 		CU_ASSERT_EQUAL(th_num(r, D2C "timeout"), 0);
-		CU_ASSERT_EQUAL(check_passed(r, "request_response.d2c.one_answer_each"), 1);
+		CU_ASSERT_EQUAL(th_check_passed(r, "request_response.d2c.one_answer_each"), 1);
 		/* Both ways over the model's link (about 30 ms each) plus the
 		 * responder's delay. */
 		CU_ASSERT(th_num(r, D2C "by_method.get_config.latency_ms.p50") > 40);

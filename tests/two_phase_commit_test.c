@@ -47,23 +47,6 @@ run(struct sim_broker *b, const char *dir, const char *yaml, const char *history
 	return th_report(dir);
 }
 
-/* 1 if the report's built-in check name passed, 0 if it failed, -1 if
- * there is none. */
-static int
-check_passed(const struct rpt_json *r, const char *name)
-{
-	const struct rpt_json *checks = rpt_json_get(r, "checks");
-
-	for (size_t i = 0; i < rpt_json_len(checks); i++) {
-		const struct rpt_json *c = rpt_json_at(checks, i);
-		const char *n = rpt_json_str(rpt_json_get(c, "name"));
-
-		if (n != NULL && strcmp(n, name) == 0)
-			return rpt_json_truthy(rpt_json_get(c, "pass")) ? 1 : 0;
-	}
-	return -1;
-}
-
 /* Prints the pattern's section of the report, to see why a test failed. */
 static void
 dump_tpc(const struct rpt_json *r)
@@ -101,7 +84,7 @@ assert_no_violations(const struct rpt_json *r)
 		bad = bad || rpt_json_num(rpt_json_at(v, i)) != 0;
 	}
 	CU_ASSERT_EQUAL(rpt_json_len(rpt_json_path(r, TPC "violation_list")), 0);
-	CU_ASSERT_EQUAL(check_passed(r, "two_phase_commit.invariants"), 1);
+	CU_ASSERT_EQUAL(th_check_passed(r, "two_phase_commit.invariants"), 1);
 	if (bad)
 		dump_tpc(r);
 }
@@ -218,7 +201,7 @@ test_bug_commit_despite_no_vote(void)
 	if (r != NULL) {
 		CU_ASSERT(th_num(r, TPC "violations.validity") > 0);
 		CU_ASSERT(rpt_json_len(rpt_json_path(r, TPC "violation_list")) > 0);
-		CU_ASSERT_EQUAL(check_passed(r, "two_phase_commit.invariants"), 0);
+		CU_ASSERT_EQUAL(th_check_passed(r, "two_phase_commit.invariants"), 0);
 		if (!(th_num(r, TPC "violations.validity") > 0))
 			dump_tpc(r);
 		rpt_json_free(r);
@@ -238,7 +221,7 @@ test_bug_forget_decision(void)
 	if (r != NULL) {
 		CU_ASSERT(th_num(r, TPC "violations.agreement") > 0);
 		CU_ASSERT(th_num(r, TPC "faults.coordinator_crashes") >= 1);
-		CU_ASSERT_EQUAL(check_passed(r, "two_phase_commit.invariants"), 0);
+		CU_ASSERT_EQUAL(th_check_passed(r, "two_phase_commit.invariants"), 0);
 		if (!(th_num(r, TPC "violations.agreement") > 0))
 			dump_tpc(r);
 		rpt_json_free(r);
@@ -267,27 +250,7 @@ extcoord(void)
 static int
 coord_spawn(const char *dir, const char *const *argv)
 {
-	char out[512];
-	const char *args[40];
-	int n = 0, pid, fd;
-
-	args[n++] = extcoord();
-	for (int i = 0; argv[i] != NULL && n < 39; i++)
-		args[n++] = argv[i];
-	args[n] = NULL;
-	snprintf(out, sizeof(out), "%s/coord.out", dir);
-	pid = fork();
-	if (pid == 0) {
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execvp(args[0], (char *const *)args);
-		_exit(127);
-	}
-	return pid;
+	return th_spawn(dir, "coord.out", extcoord(), argv);
 }
 
 static void
@@ -407,7 +370,7 @@ test_external_commit_always(void)
 	if (r != NULL) {
 		CU_ASSERT(th_num(r, TPC "started") > 0);
 		CU_ASSERT(th_num(r, TPC "violations.validity") > 0);
-		CU_ASSERT_EQUAL(check_passed(r, "two_phase_commit.invariants"), 0);
+		CU_ASSERT_EQUAL(th_check_passed(r, "two_phase_commit.invariants"), 0);
 		if (!(th_num(r, TPC "violations.validity") > 0))
 			dump_tpc(r);
 		rpt_json_free(r);
