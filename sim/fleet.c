@@ -38,6 +38,9 @@
  * CPU does not matter and every send goes out at its exact time. */
 #define QUANTUM_NS (2 * SIM_NS_PER_MS)
 #define BATCH_RATE 2000.0       /* planned sends per second */
+/* Up to this planned rate the run's loop polls once a quantum
+ * (sim_fleet_poll_ns). */
+#define POLL_MAX_RATE 5000.0
 /* Devices handled in one wake before yielding to the loop. */
 #define MAX_PER_WAKE 20000
 #define NOT_QUEUED UINT32_MAX
@@ -166,6 +169,7 @@ struct sim_fleet {
 	uint64_t armed_ns;          /* when the timer is set to fire; 0 = not set */
 	uint64_t quantum_ns;        /* 0 or QUANTUM_NS, from the planned rate */
 	bool polled;                /* the run's loop calls sim_fleet_poll: no timer */
+	double planned_rate;        /* events a second, as the quantum was chosen */
 	uint64_t last_fire_ns;
 	/* The connect gate. */
 	struct device *gate_head, *gate_tail;
@@ -2092,6 +2096,7 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 	if (sc->ntpc > 0 && !sc->tpc[0].external)
 		rate += 4 * sc->tpc[0].rate * sc->tpc[0].group_size;
 	f->quantum_ns = rate >= BATCH_RATE ? QUANTUM_NS : 0;
+	f->planned_rate = rate;
 	/* Padding after the header is a fixed pattern: the broker and the
 	 * checker see real bytes, and building a message copies only 32. */
 	if (maxsize < 4096)
@@ -2246,9 +2251,9 @@ sim_fleet_disconnect_all(struct sim_fleet *f)
 }
 
 uint64_t
-sim_fleet_quantum_ns(const struct sim_fleet *f)
+sim_fleet_poll_ns(const struct sim_fleet *f)
 {
-	return f != NULL ? f->quantum_ns : 0;
+	return f != NULL && f->planned_rate < POLL_MAX_RATE ? f->quantum_ns : 0;
 }
 
 void

@@ -74,10 +74,14 @@ void sim_fleet_disconnect_all(struct sim_fleet *f);
  * adding its own: under load, wake-ups are most of the CPU. */
 void sim_fleet_set_tick_hook(struct sim_fleet *f, void (*fn)(void *arg, uint64_t now),
     void *arg);
-/* The wake-up quantum under load (ns), 0 when every event runs at its
- * exact time: the run's loop polls once per quantum then, instead of
- * waking for every packet. */
-uint64_t sim_fleet_quantum_ns(const struct sim_fleet *f);
+/* The quantum (ns) at which the run's loop should poll instead of
+ * waking for every packet, or 0 to block as usual: nonzero for planned
+ * rates from 2,000 to 5,000 events a second. Below, every event runs at
+ * its exact time; above, packets come so often that the loop is rarely
+ * asleep anyway, and reading only once a quantum would cap a connection
+ * at its broker's in-flight window per quantum (measured: 20,000 msg/s
+ * of QoS 1 telemetry over one consumer connection collapsed to 17,000). */
+uint64_t sim_fleet_poll_ns(const struct sim_fleet *f);
 /* Runs what is due by now; once called, the fleet's own timer stays
  * unarmed and the caller must call this at least once a quantum. */
 void sim_fleet_poll(struct sim_fleet *f, uint64_t now);

@@ -368,11 +368,11 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/* The event loop. Under load (the fleet batches its sends into quanta)
- * it polls once a quantum instead of sleeping until the next packet:
- * a wake-up costs more than the packets it brings, and with a thousand
- * messages a second each would bring one. What arrives waits at most a
- * quantum, which its latency shows, as it shows the sends' batching. */
+/* The event loop. Under moderate load (sim_fleet_poll_ns) it polls once
+ * a quantum instead of sleeping until the next packet: a wake-up costs
+ * more than the packets it brings, and with a few thousand a second each
+ * would bring one. What arrives waits at most a quantum, which its
+ * latency shows, as it shows the sends' batching. */
 static void
 dispatch(struct run *r)
 {
@@ -383,7 +383,7 @@ dispatch(struct run *r)
 		/* Whatever is queued goes out before the next blocking wait. */
 		if (next != 0)
 			sim_consumer_flush(r->cons);
-		q = sim_fleet_quantum_ns(r->fleet);
+		q = sim_fleet_poll_ns(r->fleet);
 		if (q == 0) {
 			if (event_base_loop(r->base, EVLOOP_ONCE) != 0)
 				break;
@@ -393,6 +393,8 @@ dispatch(struct run *r)
 			sim_consumer_cork(r->cons, true);
 		if (event_base_loop(r->base, EVLOOP_ONCE | EVLOOP_NONBLOCK) != 0)
 			break;
+		/* Acknowledgements first, so the broker's windows keep moving. */
+		sim_consumer_flush(r->cons);
 		sim_fleet_poll(r->fleet, sim_now_ns());
 		sim_consumer_flush(r->cons);
 		next = next + q > sim_now_ns() ? next + q : sim_now_ns() + q;
