@@ -287,7 +287,7 @@ schedule_next_req(struct device *d)
 		return;
 	s = sim_rng_mix(f->o.seed ^ 0xd2cd2cull, d->index);
 	/* targets.share: the same devices ask every time. */
-	if ((double)(sim_rng_next(&s) >> 11) * 0x1p-53 >= f->sc->rr[d->g->d2c].share)
+	if (sim_rng_unit(&s) >= f->sc->rr[d->g->d2c].share)
 		return;
 	at = f->o.send_start_ns + sim_rng_below(&s, d->g->req_every_ns) +
 	    (uint64_t)d->kreq * d->g->req_every_ns;
@@ -1150,7 +1150,7 @@ tpc_draw(const struct device *d, uint64_t txid, uint64_t salt, double p)
 		return false;
 	s = sim_rng_mix(sim_rng_mix(d->f->o.seed ^ (salt << 56), d->index),
 	    sim_rng_mix(txid, d->hw->boots));
-	return (double)(sim_rng_next(&s) >> 11) * 0x1p-53 < p;
+	return sim_rng_unit(&s) < p;
 }
 
 static void
@@ -1273,18 +1273,26 @@ tpc_msg(struct device *d, enum sim_tpc_msg kind, struct sim_tpc_wire *w, enum ra
 	return m;
 }
 
+/* The message_loss fault: whether this message, either way, is lost. */
+static bool
+tpc_lost(struct sim_fleet *f)
+{
+	double p = f->sc->tpc[0].message_loss;
+
+	if (f->stopping || p <= 0 || sim_rng_unit(&f->rng) >= p)
+		return false;
+	sim_tpc_note_fault(f->o.tpc, SIM_TPC_F_MESSAGE_LOST);
+	return true;
+}
+
 static void
 tpc_publish(struct device *d, const struct radio_msg *m)
 {
-	const struct sim_tpc_cfg *cfg = &d->f->sc->tpc[0];
 	const char *topic = (const char *)m->data;
 	size_t tlen = strlen(topic);
 
-	if (!d->f->stopping && cfg->message_loss > 0 &&
-	    (double)(sim_rng_next(&d->f->rng) >> 11) * 0x1p-53 < cfg->message_loss) {
-		sim_tpc_note_fault(d->f->o.tpc, SIM_TPC_F_MESSAGE_LOST);
+	if (tpc_lost(d->f))
 		return;
-	}
 	if (d->state != DEV_UP && m->qos == 0)
 		return;
 	(void)sim_mqtt_publish(d->mqtt, topic, m->data + tlen + 1, m->len - tlen - 1, m->qos, false,
@@ -1473,11 +1481,8 @@ tpc_take(struct device *d, const struct sim_mqtt_msg *msg)
 			return false;
 		kind = TPC_DECISION;
 	}
-	if (!f->stopping && cfg->message_loss > 0 &&
-	    (double)(sim_rng_next(&f->rng) >> 11) * 0x1p-53 < cfg->message_loss) {
-		sim_tpc_note_fault(f->o.tpc, SIM_TPC_F_MESSAGE_LOST);
+	if (tpc_lost(f))
 		return true;
-	}
 	if ((m = radio_new(RADIO_TPC_IN, msg->payload_len, cfg->qos)) == NULL)
 		return true;
 	memcpy(m->data, msg->payload, msg->payload_len);

@@ -201,25 +201,36 @@ note_tx(struct sim_mqtt_client *c, size_t len)
 	c->last_tx_ms = now_ms();
 }
 
-/* Sends what the reading client gathered; what the socket does not take
- * goes to the bufferevent, behind nothing, so order is kept. */
+/* Writes what was gathered (replies or a cork) on an open connection:
+ * straight to a plain socket when nothing is queued ahead of it, and
+ * what the socket does not take to the bufferevent, so order is kept. A
+ * connection that is not open drops it, as a close drops its output. */
 static void
-flush_replies(struct sim_mqtt_client *c)
+write_gathered(struct sim_mqtt_client *c, const uint8_t *b, size_t len)
 {
+	struct evbuffer *out;
 	size_t off = 0;
 
-	if (reply_owner != c || reply_len == 0)
+	if (c->bev == NULL || c->state != ST_OPEN || c->frozen)
 		return;
-	if (c->bev != NULL && c->state == ST_OPEN && !c->frozen) {
-		ssize_t n = send(bufferevent_getfd(c->bev), reply_buf, reply_len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
+	out = bufferevent_get_output(c->bev);
+	if (c->direct && evbuffer_get_length(out) == 0) {
+		ssize_t n = send(bufferevent_getfd(c->bev), b, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n > 0)
 			off = (size_t)n;
-		if (off < reply_len)
-			(void)evbuffer_add(bufferevent_get_output(c->bev), reply_buf + off,
-			    reply_len - off);
 	}
+	if (off < len)
+		(void)evbuffer_add(out, b + off, len - off);
+}
+
+/* Sends what the reading client gathered. */
+static void
+flush_replies(struct sim_mqtt_client *c)
+{
+	if (reply_owner != c || reply_len == 0)
+		return;
+	write_gathered(c, reply_buf, reply_len);
 	reply_len = 0;
 }
 
@@ -1240,23 +1251,9 @@ sim_mqtt_cork(struct sim_mqtt_client *c, bool corked)
 void
 sim_mqtt_flush(struct sim_mqtt_client *c)
 {
-	struct evbuffer *out;
-	size_t off = 0;
-
 	if (c == NULL || c->cork_len == 0)
 		return;
-	if (c->bev != NULL && c->state == ST_OPEN && !c->frozen) {
-		out = bufferevent_get_output(c->bev);
-		if (c->direct && evbuffer_get_length(out) == 0) {
-			ssize_t n = send(bufferevent_getfd(c->bev), c->cork, c->cork_len,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
-
-			if (n > 0)
-				off = (size_t)n;
-		}
-		if (off < c->cork_len)
-			(void)evbuffer_add(out, c->cork + off, c->cork_len - off);
-	}
+	write_gathered(c, c->cork, c->cork_len);
 	c->cork_len = 0;
 }
 

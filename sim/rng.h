@@ -23,6 +23,13 @@ sim_rng_below(uint64_t *state, uint64_t n)
 	return sim_rng_next(state) % n;
 }
 
+/* A uniform double in [0, 1), from the top 53 bits: for probabilities. */
+static inline double
+sim_rng_unit(uint64_t *state)
+{
+	return (double)(sim_rng_next(state) >> 11) * 0x1p-53;
+}
+
 /* Mixes several values into one seed, for per-device streams. */
 static inline uint64_t
 sim_rng_mix(uint64_t a, uint64_t b)

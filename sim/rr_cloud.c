@@ -309,8 +309,7 @@ pick_targets(struct sim_rr_cloud *c, struct pat *p, size_t pi)
 			uint32_t dev = device_index(sc, g, n);
 			uint64_t s = sim_rng_mix(sim_rng_mix(c->o.seed, pi + 1000), dev);
 
-			if (p->cfg->share < 1 && (double)(sim_rng_next(&s) >> 11) * 0x1p-53 >=
-			    p->cfg->share)
+			if (p->cfg->share < 1 && sim_rng_unit(&s) >= p->cfg->share)
 				continue;
 			p->targets[p->ntargets++] = dev;
 			device_id(sc, g, n, id, sizeof(id));
@@ -345,16 +344,26 @@ responder_filter(struct sim_rr_cloud *c, const struct sim_rr_cfg *r)
 	return add_filter(c, f, r->qos);
 }
 
+/* Publishes fleetsim's answer to a d2c request. */
+static void
+send_answer(struct sim_rr_cloud *c, const char *topic, const void *payload, size_t len, int qos,
+    bool mqtt5, uint64_t corr, int status)
+{
+	struct sim_rr_wire w;
+
+	if (c->cons != NULL)
+		(void)sim_consumer_publish(c->cons, topic, payload, len, qos,
+		    mqtt5 ? sim_rr_wire_answer(&w, corr, status) : NULL);
+}
+
 static void
 answer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct answer *a = arg;
 	struct sim_rr_cloud *c = a->c;
-	struct sim_rr_wire w;
 
-	if (c->cons != NULL)
-		(void)sim_consumer_publish(c->cons, a->data, a->data + a->topic_len + 1, a->len,
-		    a->qos, a->mqtt5 ? sim_rr_wire_answer(&w, a->corr, a->status) : NULL);
+	send_answer(c, a->data, a->data + a->topic_len + 1, a->len, a->qos, a->mqtt5, a->corr,
+	    a->status);
 	if (a->prev != NULL)
 		a->prev->next = a->next;
 	else
@@ -419,12 +428,8 @@ respond(struct sim_rr_cloud *c, const struct sim_rr_cfg *r, const struct sim_mqt
 	delay = (uint64_t)dev_dist_draw(r->resp_delay, &c->rng);
 	/* No delay: answer now, without a timer of its own. */
 	if (delay == 0) {
-		struct sim_rr_wire w;
-
-		if (c->cons != NULL)
-			(void)sim_consumer_publish(c->cons, topic, payload, plen, r->qos,
-			    r->conv == SIM_RR_CONV_MQTT5 ? sim_rr_wire_answer(&w, corr, r->resp_status) :
-			    NULL);
+		send_answer(c, topic, payload, plen, r->qos, r->conv == SIM_RR_CONV_MQTT5, corr,
+		    r->resp_status);
 		return true;
 	}
 	if ((a = calloc(1, sizeof(*a) + tlen + 1 + plen)) == NULL)

@@ -380,9 +380,7 @@ dispatch(struct run *r)
 	struct timespec ts;
 
 	while (!event_base_got_break(r->base) && !event_base_got_exit(r->base)) {
-		/* Whatever is queued goes out before the next blocking wait. */
-		if (next != 0)
-			sim_consumer_flush(r->cons);
+		/* Fixed once the fleet exists: its planned rate does not change. */
 		q = sim_fleet_poll_ns(r->fleet);
 		if (q == 0) {
 			if (event_base_loop(r->base, EVLOOP_ONCE) != 0)

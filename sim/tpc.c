@@ -502,12 +502,6 @@ sim_tpc_hook(void *arg, const struct sim_mqtt_msg *m)
 	return true;
 }
 
-static char *
-filter_of(const struct sim_tmpl *t)
-{
-	return sim_tmpl_to_filter(t);
-}
-
 enum sim_err
 sim_tpc_new(struct event_base *base, const struct sim_scenario *sc, const struct sim_tpc_opts *o,
     struct sim_tpc **out, struct sim_diag *d)
@@ -546,8 +540,8 @@ sim_tpc_new(struct event_base *base, const struct sim_scenario *sc, const struct
 	c->filters[2] = strdup(t->query_topic);
 	c->nfilters = 3;
 	if (t->external) {
-		c->filters[3] = filter_of(t->prepare_topic);
-		c->filters[4] = filter_of(t->decision_topic);
+		c->filters[3] = sim_tmpl_to_filter(t->prepare_topic);
+		c->filters[4] = sim_tmpl_to_filter(t->decision_topic);
 		c->nfilters = 5;
 	}
 	for (size_t i = 0; i < c->nfilters; i++) {
