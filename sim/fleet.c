@@ -132,7 +132,6 @@ struct device {
 	uint32_t n;                 /* index in the group */
 	uint32_t k;                 /* telemetry sends made */
 	uint32_t kreq;              /* d2c requests made */
-	uint32_t heap_idx;          /* position in the timer heap, or NOT_QUEUED */
 	uint8_t state;
 	uint8_t attempts;
 	bool ever_connected;
@@ -143,11 +142,12 @@ struct device {
 	uint8_t link;               /* enum hal_link_state as last applied */
 };
 
-/* A heap entry carries its key, so sifting compares without touching the
- * (cold) devices. */
+/* A heap entry carries its key and its device's index, so sifting
+ * touches neither the (cold) devices nor anything but the heap and
+ * hpos. */
 struct hent {
 	uint64_t due;
-	struct device *d;
+	uint32_t idx;
 };
 
 struct sim_fleet {
@@ -165,6 +165,7 @@ struct sim_fleet {
 	 * libevent timer: 20 bytes a device instead of a struct event, and
 	 * wake-ups can be batched (quantum_ns). */
 	struct hent *heap;
+	uint32_t *hpos;             /* per device, its place in heap, or NOT_QUEUED */
 	uint32_t heap_len;
 	/* The fleet's own timerfd, set to an absolute CLOCK_MONOTONIC time:
 	 * exact without libevent's precise-timer mode, which would call
@@ -542,7 +543,7 @@ heap_fix(struct sim_fleet *f, uint32_t i)
 
 	while (i > 0 && e.due < f->heap[(i - 1) / 2].due) {
 		f->heap[i] = f->heap[(i - 1) / 2];
-		f->heap[i].d->heap_idx = i;
+		f->hpos[f->heap[i].idx] = i;
 		i = (i - 1) / 2;
 	}
 	for (;;) {
@@ -555,21 +556,21 @@ heap_fix(struct sim_fleet *f, uint32_t i)
 		if (f->heap[m].due >= e.due)
 			break;
 		f->heap[i] = f->heap[m];
-		f->heap[i].d->heap_idx = i;
+		f->hpos[f->heap[i].idx] = i;
 		i = m;
 	}
 	f->heap[i] = e;
-	e.d->heap_idx = i;
+	f->hpos[e.idx] = i;
 }
 
 static void
 heap_remove(struct sim_fleet *f, struct device *d)
 {
-	uint32_t i = d->heap_idx;
+	uint32_t i = f->hpos[d->index];
 
 	if (i == NOT_QUEUED)
 		return;
-	d->heap_idx = NOT_QUEUED;
+	f->hpos[d->index] = NOT_QUEUED;
 	if (--f->heap_len == i)
 		return;
 	f->heap[i] = f->heap[f->heap_len];
@@ -621,10 +622,10 @@ dev_arm(struct device *d)
 		heap_remove(f, d);
 		return;
 	}
-	if (d->heap_idx == NOT_QUEUED)
-		d->heap_idx = f->heap_len++;
-	f->heap[d->heap_idx] = (struct hent){ .due = at, .d = d };
-	heap_fix(f, d->heap_idx);
+	if (f->hpos[d->index] == NOT_QUEUED)
+		f->hpos[d->index] = f->heap_len++;
+	f->heap[f->hpos[d->index]] = (struct hent){ .due = at, .idx = d->index };
+	heap_fix(f, f->hpos[d->index]);
 	fleet_arm(f, false);
 }
 
@@ -1737,7 +1738,7 @@ fleet_timer(evutil_socket_t fd, short what, void *arg)
 		return;         /* armed before the loop began polling */
 	f->last_fire_ns = now;
 	while (f->heap_len > 0 && f->heap[0].due <= now && n++ < MAX_PER_WAKE)
-		dev_due(f->heap[0].d, now);
+		dev_due(&f->devs[f->heap[0].idx], now);
 	if (n >= MAX_PER_WAKE)
 		f->last_fire_ns = 0;    /* more is due: come back at once */
 	fleet_arm(f, true);
@@ -2016,10 +2017,11 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 	if (f->tfd >= 0)
 		f->timer = event_new(base, f->tfd, EV_READ | EV_PERSIST, fleet_timer, f);
 	f->heap = calloc(f->ndevs ? f->ndevs : 1, sizeof(*f->heap));
+	f->hpos = calloc(f->ndevs ? f->ndevs : 1, sizeof(*f->hpos));
 	f->topic_cap = 256;
 	f->topic = malloc(f->topic_cap);
 	if (f->groups == NULL || f->devs == NULL || f->ramp == NULL || f->topic == NULL ||
-	    f->timer == NULL || f->heap == NULL ||
+	    f->timer == NULL || f->heap == NULL || f->hpos == NULL ||
 	    rpt_hist_new(&f->connect_hist) != RPT_OK)
 		goto out;
 	f->ngroups = sc->ngroups;
@@ -2084,7 +2086,7 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 			d->g = g;
 			d->index = idx;
 			d->n = n;
-			d->heap_idx = NOT_QUEUED;
+			f->hpos[idx] = NOT_QUEUED;
 			d->powered = true;
 			d->link = HAL_LINK_UP;
 		}
@@ -2170,6 +2172,7 @@ sim_fleet_free(struct sim_fleet *f)
 	if (f->tfd >= 0)
 		close(f->tfd);
 	free(f->heap);
+	free(f->hpos);
 	rpt_hist_free(f->connect_hist);
 	free(f->devs);
 	free(f->groups);
@@ -2282,7 +2285,7 @@ sim_fleet_poll(struct sim_fleet *f, uint64_t now)
 		return;
 	f->polled = true;
 	while (f->heap_len > 0 && f->heap[0].due <= now && n++ < MAX_PER_WAKE)
-		dev_due(f->heap[0].d, now);
+		dev_due(&f->devs[f->heap[0].idx], now);
 	if (f->tick_hook != NULL)
 		f->tick_hook(f->tick_arg, now);
 }
