@@ -81,6 +81,34 @@ run() {
 	m_cpu=$(python3 -c "print($m1-$m0)")
 }
 
+# restart_broker: a fresh Mosquitto on the same port. One that has served
+# many runs uses more CPU per message, which would flatter fleetsim.
+restart_broker() {
+	kill "$mpid" 2>/dev/null || true
+	wait "$mpid" 2>/dev/null || true
+	"$mosq" -c "$work/mosquitto.conf" >/dev/null 2>&1 &
+	mpid=$!
+	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+}
+
+# run_window NAME YAML FROM TO: runs fleetsim and reads both processes'
+# CPU (ns, /proc/PID/schedstat) FROM and TO seconds after its start: the
+# steady state, without the connect storm. Sets: out, w_f, w_m (seconds).
+run_window() {
+	local name=$1 yaml=$2 pid f0 f1 m0 m1
+	out=$work/$name
+	mkdir -p "$out"
+	printf '%s' "$yaml" > "$out/scenario.yaml"
+	"$bin" run "$out/scenario.yaml" --broker "$broker" --report-dir "$out" --quiet &
+	pid=$!
+	sleep "$3"
+	f0=$(awk '{print $1}' "/proc/$pid/schedstat"); m0=$(awk '{print $1}' "/proc/$mpid/schedstat")
+	sleep "$(($4 - $3))"
+	f1=$(awk '{print $1}' "/proc/$pid/schedstat"); m1=$(awk '{print $1}' "/proc/$mpid/schedstat")
+	wait "$pid" || true
+	w_f=$(python3 -c "print(($f1 - $f0) / 1e9)"); w_m=$(python3 -c "print(($m1 - $m0) / 1e9)")
+}
+
 idle_yaml() {   # N: connect everything, send nothing
 	printf 'name: idle-%s\nduration: 5s\ndrain: 0s\nfleet:\n  - group: d\n    count: %s\n    connect: { max_inflight: 64 }\n' "$1" "$1"
 }
@@ -190,6 +218,7 @@ echo
 echo "| direction | requests | ok | fleetsim CPU ms/round trip | mosquitto CPU ms/round trip | p50 ms | p99 ms |"
 echo "|---|---|---|---|---|---|---|"
 for dir in c2d d2c; do
+	restart_broker
 	run "rr-$dir" "$(rr_yaml $dir)"
 	python3 - "$out/report.json" "$dir" "$f_cpu" "$m_cpu" <<'PY'
 import json, sys
@@ -198,6 +227,18 @@ c = r["patterns"]["request_response"][d]; ok = max(1, c["ok"])
 print(f"| {d} | {c['sent']:.0f} | {c['ok']:.0f} | {float(sys.argv[3])*1e3/ok:.3f} | "
       f"{float(sys.argv[4])*1e3/ok:.3f} | {c['latency_ms']['p50']:.2f} | {c['latency_ms']['p99']:.2f} |")
 PY
+done
+echo
+echo "Steady state: the same runs, each against a fresh Mosquitto, CPU from /proc/PID/schedstat from 6 s to 18 s after the start (12,000 round trips):"
+echo
+echo "| direction | run | fleetsim µs/round trip | mosquitto µs/round trip | ratio |"
+echo "|---|---|---|---|---|"
+for i in 1 2 3; do
+	for dir in c2d d2c; do
+		restart_broker
+		run_window "rr-$dir-$i" "$(rr_yaml $dir)" 6 18
+		python3 -c "f, m = $w_f * 1e6 / 12000, $w_m * 1e6 / 12000; print(f'| $dir | $i | {f:.1f} | {m:.1f} | {f / m:.2f} |')"
+	done
 done
 fi
 
