@@ -32,6 +32,9 @@
 #define START_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 5000
 #define POLL_MS 20
+/* How long a TLS broker must stay up after it listens: it loads its
+ * certificate after listening and exits at once if that fails. */
+#define TLS_SETTLE_MS 100
 #define PORT_ATTEMPTS 5
 #define MAX_BROKERS 64
 #define TAIL_LINES 5
@@ -521,6 +524,7 @@ spawn_once(struct sim_broker *b, bool *port_race, struct sim_diag *d)
 	pid_t pid;
 	int fds[2] = { -1, -1 };
 	int status, r;
+	bool settled = false;
 
 	*port_race = false;
 	rv = write_config(b, d);
@@ -559,6 +563,10 @@ spawn_once(struct sim_broker *b, bool *port_race, struct sim_diag *d)
 	}
 
 	for (;;) {
+		/* Looked at before reaping, so that an exit meanwhile is caught
+		 * below rather than the port taken for a live broker's. */
+		bool up = port_open(b->port) && listener_owned_by(pid, b->port) != 0;
+
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid) {
 			b->pid = -1;
@@ -573,7 +581,14 @@ spawn_once(struct sim_broker *b, bool *port_race, struct sim_diag *d)
 			rv = SIM_ERR_INFRA;
 			goto out;
 		}
-		if (port_open(b->port) && listener_owned_by(pid, b->port) != 0)
+		/* mosquitto listens first and loads its certificate after: a
+		 * bad one makes it exit a moment later. Look once more then. */
+		if (up && b->tls && !settled) {
+			settled = true;
+			sleep_ms(TLS_SETTLE_MS);
+			continue;
+		}
+		if (up)
 			break;
 		if (now_ms() >= deadline) {
 			terminate(pid, 0);
