@@ -45,9 +45,19 @@ log_dest none
 CONF
 [ "$(id -u)" -eq 0 ] && echo "user root" >> "$work/mosquitto.conf"
 mosq=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-"$mosq" -c "$work/mosquitto.conf" >/dev/null 2>&1 &
-mpid=$!
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+# start_broker: a fresh Mosquitto on the port (stopping the one before, if
+# any). One that has served many runs uses more CPU per message, which
+# would flatter fleetsim.
+start_broker() {
+	if [ -n "$mpid" ]; then
+		kill "$mpid" 2>/dev/null || true
+		wait "$mpid" 2>/dev/null || true
+	fi
+	"$mosq" -c "$work/mosquitto.conf" >/dev/null 2>&1 &
+	mpid=$!
+	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+}
+start_broker
 broker=mqtt://127.0.0.1:$port
 
 ticks=$(getconf CLK_TCK)
@@ -58,16 +68,22 @@ v=r
 for k in sys.argv[2].split("."): v=v[k]
 print(v)' "$1" "$2"; }
 
+# launch NAME YAML: starts fleetsim on the scenario in the background.
+# Sets: out (report dir), pid.
+launch() {
+	out=$work/$1
+	mkdir -p "$out"
+	printf '%s' "$2" > "$out/scenario.yaml"
+	"$bin" run "$out/scenario.yaml" --broker "$broker" --report-dir "$out" --quiet &
+	pid=$!
+}
+
 # run NAME YAML: runs fleetsim, samples its RSS and CPU until it exits.
 # Sets: out (report dir), f_cpu, m_cpu, rss_max.
 run() {
-	local name=$1 yaml=$2 pid m0 m1 r c
-	out=$work/$name
-	mkdir -p "$out"
-	printf '%s' "$yaml" > "$out/scenario.yaml"
+	local m0 m1 r c
 	m0=$(cpu_s "$mpid")
-	"$bin" run "$out/scenario.yaml" --broker "$broker" --report-dir "$out" --quiet &
-	pid=$!
+	launch "$1" "$2"
 	rss_max=0; f_cpu=0
 	while kill -0 "$pid" 2>/dev/null; do
 		r=$(rss_kb "$pid"); c=$(cpu_s "$pid")
@@ -81,26 +97,12 @@ run() {
 	m_cpu=$(python3 -c "print($m1-$m0)")
 }
 
-# restart_broker: a fresh Mosquitto on the same port. One that has served
-# many runs uses more CPU per message, which would flatter fleetsim.
-restart_broker() {
-	kill "$mpid" 2>/dev/null || true
-	wait "$mpid" 2>/dev/null || true
-	"$mosq" -c "$work/mosquitto.conf" >/dev/null 2>&1 &
-	mpid=$!
-	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-}
-
 # run_window NAME YAML FROM TO: runs fleetsim and reads both processes'
 # CPU (ns, /proc/PID/schedstat) FROM and TO seconds after its start: the
 # steady state, without the connect storm. Sets: out, w_f, w_m (seconds).
 run_window() {
-	local name=$1 yaml=$2 pid f0 f1 m0 m1
-	out=$work/$name
-	mkdir -p "$out"
-	printf '%s' "$yaml" > "$out/scenario.yaml"
-	"$bin" run "$out/scenario.yaml" --broker "$broker" --report-dir "$out" --quiet &
-	pid=$!
+	local f0 f1 m0 m1
+	launch "$1" "$2"
 	sleep "$3"
 	f0=$(awk '{print $1}' "/proc/$pid/schedstat"); m0=$(awk '{print $1}' "/proc/$mpid/schedstat")
 	sleep "$(($4 - $3))"
@@ -218,7 +220,7 @@ echo
 echo "| direction | requests | ok | fleetsim CPU ms/round trip | mosquitto CPU ms/round trip | p50 ms | p99 ms |"
 echo "|---|---|---|---|---|---|---|"
 for dir in c2d d2c; do
-	restart_broker
+	start_broker
 	run "rr-$dir" "$(rr_yaml $dir)"
 	python3 - "$out/report.json" "$dir" "$f_cpu" "$m_cpu" <<'PY'
 import json, sys
@@ -235,7 +237,7 @@ echo "| direction | run | fleetsim µs/round trip | mosquitto µs/round trip | r
 echo "|---|---|---|---|---|"
 for i in 1 2 3; do
 	for dir in c2d d2c; do
-		restart_broker
+		start_broker
 		run_window "rr-$dir-$i" "$(rr_yaml $dir)" 6 18
 		python3 -c "f, m = $w_f * 1e6 / 12000, $w_m * 1e6 / 12000; print(f'| $dir | $i | {f:.1f} | {m:.1f} | {f / m:.2f} |')"
 	done

@@ -176,7 +176,6 @@ struct sim_fleet {
 	uint64_t quantum_ns;        /* 0 or QUANTUM_NS, from the planned rate */
 	uint64_t poll_ns;           /* 0, or the polling quantum */
 	bool polled;                /* the run's loop calls sim_fleet_poll: no timer */
-	double planned_rate;        /* events a second, as the quantum was chosen */
 	uint64_t last_fire_ns;
 	/* The connect gate. */
 	struct device *gate_head, *gate_tail;
@@ -608,6 +607,7 @@ static void
 dev_arm(struct device *d)
 {
 	struct sim_fleet *f = d->f;
+	uint32_t *pos;
 	uint64_t at = d->next_send_ns;
 
 	if (d->wake_ns != 0 && (at == 0 || d->wake_ns < at))
@@ -622,10 +622,11 @@ dev_arm(struct device *d)
 		heap_remove(f, d);
 		return;
 	}
-	if (f->hpos[d->index] == NOT_QUEUED)
-		f->hpos[d->index] = f->heap_len++;
-	f->heap[f->hpos[d->index]] = (struct hent){ .due = at, .idx = d->index };
-	heap_fix(f, f->hpos[d->index]);
+	pos = &f->hpos[d->index];
+	if (*pos == NOT_QUEUED)
+		*pos = f->heap_len++;
+	f->heap[*pos] = (struct hent){ .due = at, .idx = d->index };
+	heap_fix(f, *pos);
 	fleet_arm(f, false);
 }
 
@@ -2109,7 +2110,6 @@ sim_fleet_new(struct event_base *base, struct sim_transport *tp, const struct si
 	if (sc->ntpc > 0 && !sc->tpc[0].external)
 		rate += 4 * sc->tpc[0].rate * sc->tpc[0].group_size;
 	f->quantum_ns = rate >= BATCH_RATE ? QUANTUM_NS : 0;
-	f->planned_rate = rate;
 	if (rate >= BATCH_RATE && rate < POLL_MAX_RATE) {
 		double q = POLL_EVENTS * (double)SIM_NS_PER_S / rate;
 

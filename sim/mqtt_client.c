@@ -197,6 +197,17 @@ reads_on(struct sim_mqtt_client *c)
 		bufferevent_enable(c->bev, EV_READ);
 }
 
+/* Frees the connection's bufferevent (closing its socket), and rd first. */
+static void
+drop_bev(struct sim_mqtt_client *c)
+{
+	if (c->rd_set)
+		event_del(&c->rd);
+	c->rd_set = false;
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+}
+
 /* Ends the connection and tells the owner. In-flight messages stay in the
  * list, still marked sent, for the next CONNACK to deal with. */
 static void
@@ -209,10 +220,7 @@ close_conn(struct sim_mqtt_client *c, enum sim_mqtt_close why, int reason, const
 	if (reply_owner == c)
 		reply_len = 0;      /* the connection takes its replies with it */
 	c->cork_len = 0;
-	reads_off(c);
-	c->rd_set = false;
-	bufferevent_free(c->bev);
-	c->bev = NULL;
+	drop_bev(c);
 	event_del(&c->timer);
 	c->state = ST_IDLE;
 	c->ping_out = false;
@@ -1081,12 +1089,8 @@ sim_mqtt_client_free(struct sim_mqtt_client *c)
 {
 	if (c == NULL || c->dead)
 		return;
-	if (c->bev != NULL) {
-		reads_off(c);
-		c->rd_set = false;
-		bufferevent_free(c->bev);
-		c->bev = NULL;
-	}
+	if (c->bev != NULL)
+		drop_bev(c);
 	event_del(&c->timer);
 	destroy_queue(c);
 	free(c->cork);
